@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, utimes } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { writeError } from "./errors.js";
+
+/** Marker in every temporary file name, so leftovers from a crash are easy to find and remove. */
+export const TEMP_MARKER = ".archive-tmp-";
+
+/** A temporary name next to `finalPath`, keeping the extension (encoders pick formats by it). */
+export function tempPathFor(finalPath: string): string {
+  const name = basename(finalPath);
+  const dot = name.lastIndexOf(".");
+  const ext = dot > 0 ? name.slice(dot) : "";
+  return join(dirname(finalPath), `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString("hex")}${ext}`);
+}
+
+/** True for file names this project uses for in-flight output. */
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_MARKER);
+}
+
+/**
+ * Produce `finalPath` atomically: `produce(tmp)` writes a temporary file beside it, then it is
+ * renamed into place. On any failure the temporary file is removed, so a crash or error never
+ * leaves a half-written file under the final name.
+ */
+export async function writeAtomically<T>(finalPath: string, produce: (tmpPath: string) => Promise<T>): Promise<T> {
+  try {
+    await mkdir(dirname(finalPath), { recursive: true });
+  } catch (err) {
+    throw writeError(err, dirname(finalPath));
+  }
+  const tmp = tempPathFor(finalPath);
+  try {
+    const result = await produce(tmp);
+    await rename(tmp, finalPath);
+    return result;
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EROFS" || code === "EDQUOT") throw writeError(err, finalPath);
+    throw err;
+  }
+}
+
+/** Set a file's access and modification time (outputs carry the capture time). */
+export async function setMtime(path: string, ms: number): Promise<void> {
+  const d = new Date(ms);
+  await utimes(path, d, d);
+}

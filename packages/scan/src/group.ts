@@ -1,0 +1,86 @@
+import type { Catalog } from "@archive/core";
+
+/** Seconds a Live Photo's still and video may differ when paired by name (no content id). */
+const LIVE_NAME_WINDOW_MS = 5_000;
+
+/**
+ * Rebuild the Live Photo, burst and edit groups from the catalog, all in SQL so it costs the
+ * same memory for 100 files or 100,000.
+ * - live: still (MakerNote MediaGroupUUID) and video (ContentIdentifier) with the same id; only
+ *   when neither side has an id, the same folder + name with capture times within 5 s;
+ * - burst: the same Apple BurstUUID;
+ * - edit: an original with its edited renders (IMG_E1234, *_edited) and AAE sidecars (IMG_1234.AAE,
+ *   IMG_O1234.aae); sidecars and edits without a capture time of their own take the original's.
+ */
+export function regroup(catalog: Catalog): void {
+  catalog.tx(() => {
+    const db = catalog.db;
+    db.exec("DELETE FROM groups WHERE type IN ('live', 'burst', 'edit')");
+    const live = `
+      WITH ids AS (
+        SELECT content_id FROM items WHERE content_id IS NOT NULL AND missing = 0 AND error IS NULL
+        GROUP BY content_id
+        HAVING SUM(kind = 'video') >= 1 AND SUM(kind IN ('photo', 'raw')) >= 1)
+      INSERT INTO groups (type, key) SELECT 'live', content_id FROM ids`;
+    db.exec(live);
+    db.exec(`
+      INSERT INTO group_members (group_id, item_id, role)
+      SELECT g.id, i.id, CASE WHEN i.kind = 'video' THEN 'video' ELSE 'still' END
+      FROM groups g JOIN items i ON i.content_id = g.key AND i.missing = 0 AND i.error IS NULL
+      WHERE g.type = 'live' AND i.kind IN ('video', 'photo', 'raw') AND i.variant <> 'edit'`);
+    // Name fallback: same folder and name, no content id on either side, times close together.
+    const pairs = db
+      .prepare(
+        `SELECT p.id AS still, v.id AS video, p.dir AS dir, p.base_stem AS stem FROM items p
+         JOIN items v ON v.source_id = p.source_id AND v.dir = p.dir AND v.base_stem = p.base_stem
+         WHERE p.kind IN ('photo', 'raw') AND v.kind = 'video' AND p.variant = 'original' AND v.variant = 'original'
+           AND p.missing = 0 AND v.missing = 0 AND p.error IS NULL AND v.error IS NULL
+           AND p.content_id IS NULL AND v.content_id IS NULL
+           AND (p.capture_source NOT IN ('exif', 'quicktime') OR v.capture_source NOT IN ('exif', 'quicktime')
+                OR ABS(p.capture_utc_ms - v.capture_utc_ms) <= ?)
+           AND NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                           WHERE g.type = 'live' AND gm.item_id IN (p.id, v.id))`,
+      )
+      .all(LIVE_NAME_WINDOW_MS) as { still: number; video: number; dir: string; stem: string }[];
+    const addGroup = db.prepare("INSERT OR IGNORE INTO groups (type, key) VALUES (?, ?)");
+    const groupId = db.prepare("SELECT id FROM groups WHERE type = ? AND key = ?");
+    const addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, item_id, role) VALUES (?, ?, ?)");
+    for (const p of pairs) {
+      const key = `name:${p.still}:${p.video}`;
+      addGroup.run("live", key);
+      const { id } = groupId.get("live", key) as { id: number };
+      addMember.run(id, p.still, "still");
+      addMember.run(id, p.video, "video");
+    }
+    db.exec(`
+      INSERT INTO groups (type, key)
+      SELECT 'burst', burst_id FROM items WHERE burst_id IS NOT NULL AND missing = 0 GROUP BY burst_id HAVING COUNT(*) >= 2`);
+    db.exec(`
+      INSERT INTO group_members (group_id, item_id, role)
+      SELECT g.id, i.id, 'frame' FROM groups g JOIN items i ON i.burst_id = g.key AND i.missing = 0 WHERE g.type = 'burst'`);
+    // Edit sets: a folder + base name that has an original and at least one edit or sidecar.
+    db.exec(`
+      INSERT INTO groups (type, key)
+      SELECT 'edit', source_id || ':' || dir || '/' || base_stem FROM items WHERE missing = 0
+      GROUP BY source_id, dir, base_stem
+      HAVING SUM(variant = 'original' AND kind IN ('photo', 'raw', 'video')) >= 1 AND SUM(variant <> 'original') >= 1`);
+    db.exec(`
+      INSERT INTO group_members (group_id, item_id, role)
+      SELECT g.id, i.id, i.variant FROM groups g
+      JOIN items i ON g.key = i.source_id || ':' || i.dir || '/' || i.base_stem AND i.missing = 0
+      WHERE g.type = 'edit' AND NOT (i.variant = 'original' AND i.kind = 'video' AND EXISTS (
+        SELECT 1 FROM items o WHERE o.source_id = i.source_id AND o.dir = i.dir AND o.base_stem = i.base_stem
+          AND o.variant = 'original' AND o.kind IN ('photo', 'raw') AND o.missing = 0))`);
+    // Sidecars and edits follow their original's capture time when they have no real one.
+    db.exec(`
+      UPDATE items AS s SET
+        capture_local = o.capture_local, capture_offset = o.capture_offset, capture_utc_ms = o.capture_utc_ms,
+        capture_year = o.capture_year, capture_month = o.capture_month, capture_source = 'original'
+      FROM group_members sm JOIN groups g ON g.id = sm.group_id AND g.type = 'edit'
+      JOIN group_members om ON om.group_id = g.id AND om.role = 'original'
+      JOIN items o ON o.id = om.item_id
+      WHERE s.id = sm.item_id AND sm.role <> 'original'
+        AND (s.capture_source IS NULL OR s.capture_source IN ('filename', 'mtime', 'original'))
+        AND o.capture_source NOT IN ('mtime', 'original')`);
+  });
+}
