@@ -85,6 +85,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (album_id, item_id)
   );
 
+  -- One row per source item once convert has handled it (the job journal):
+  --   action: 'convert' (HEIC->JPEG, video->MP4), 'copy' (byte-exact), 'link' (hard link),
+  --           'duplicate' (same bytes as item duplicate_of, which was archived instead)
+  --   status: 'done' | 'failed' (reason says why) | 'skipped' (reason says why)
+  --   output_rel: output path relative to the workspace root (e.g. converted/2019/IMG_1.jpg)
+  --   source_size/source_mtime_ms: the source as it was, so a changed source is redone
   CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,

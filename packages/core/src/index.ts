@@ -10,3 +10,4 @@ export * from "./tools.js";
 export * from "./events.js";
 export * from "./pool.js";
 export * from "./exiftool.js";
+export * from "./hashpool.js";
