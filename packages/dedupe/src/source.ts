@@ -1,0 +1,310 @@
+import { join } from "node:path";
+import { noEvents, type Catalog, type HashPool, type OnEvent } from "@archive/core";
+import { chooseKeeper, type KeepReason, type KeeperFacts } from "./keeper.js";
+import { emptyStats, runStages, type Candidate, type ContentSet, type StageStats } from "./stages.js";
+
+/** One copy in a duplicate group. */
+export interface DuplicateMember {
+  /** Item id (source scope) or walk row id (archive scope). */
+  id: number;
+  /** Absolute path. */
+  path: string;
+  /** Source-relative (source scope) or workspace-relative (archive scope) path. */
+  rel: string;
+  /** False for an archived item whose source file is gone (a previous export). */
+  present: boolean;
+  /** The item already has a finished job (its content is in the archive). */
+  archived: boolean;
+  /** Source scope: the catalog item. Archive scope: the item whose job wrote this file, if known. */
+  itemId: number | null;
+}
+
+/** Files with identical bytes: the one to keep, why, and the others. */
+export interface DuplicateGroup {
+  sha256: string;
+  size: number;
+  keeper: DuplicateMember;
+  reason: KeepReason;
+  duplicates: DuplicateMember[];
+  /** The keeper or a duplicate seen again under another path (hard link, symlink): not duplicates. */
+  aliases: { path: string; rel: string }[];
+}
+
+export interface DedupeReport {
+  scope: "source" | "archive";
+  groups: DuplicateGroup[];
+  /** Present files that are copies of a kept file. */
+  duplicateFiles: number;
+  /** Bytes those copies take: what keeping one copy saves. */
+  bytesSaved: number;
+  stats: StageStats;
+  problems: { path: string; reason: string }[];
+  durationMs: number;
+  /** Why nothing was looked at, e.g. the archive has no converted/ folder yet. */
+  note?: string;
+}
+
+export interface FindOptions {
+  catalog: Catalog;
+  /** The caller's SHA-256 workers; closed by the caller. */
+  pool: HashPool;
+  /** Zero-byte files count as duplicates of each other (default: they do not). */
+  includeEmpty?: boolean;
+  /** Prefer keepers under these folders, in order (absolute, or relative to the source / workspace). */
+  keepPath?: readonly string[];
+  /** Write the groups to the catalog (groups type 'duplicate'); default true. */
+  record?: boolean;
+  onEvent?: OnEvent;
+  signal?: AbortSignal;
+}
+
+interface ItemRow {
+  id: number;
+  root: string;
+  rel_path: string;
+  size: number;
+  mtime_ms: number;
+  dev: number | null;
+  ino: number | null;
+  sha256: string | null;
+  missing: number;
+  archived: number;
+  in_album: number;
+  capture_utc_ms: number | null;
+}
+
+type ItemCandidate = Candidate & { row: ItemRow };
+
+const DONE_JOB = `EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id AND j.status = 'done' AND j.action <> 'duplicate')`;
+/** Present items, plus archived items from an earlier export whose file is gone but whose SHA-256 is known. */
+const CANDIDATE = `(i.missing = 0 OR (i.sha256 IS NOT NULL AND ${DONE_JOB}))`;
+const PAGE = 512;
+
+/** Same-size groups of candidate items, paged by size so the catalog is never loaded whole. */
+function* sizeGroups(catalog: Catalog, minSize: number): Generator<ItemCandidate[]> {
+  const db = catalog.db;
+  const sizes = db
+    .prepare(`SELECT i.size FROM items i WHERE ${CANDIDATE} AND i.size >= ? AND i.size > ? GROUP BY i.size HAVING COUNT(*) > 1 ORDER BY i.size LIMIT ${PAGE}`)
+    .pluck();
+  const members = db.prepare(
+    `SELECT i.id, s.root, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing,
+       ${DONE_JOB} AS archived,
+       EXISTS (SELECT 1 FROM album_items a WHERE a.item_id = i.id) AS in_album,
+       -- a capture time guessed from the file date says nothing about which copy came first
+       CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms
+     FROM items i JOIN sources s ON s.id = i.source_id WHERE ${CANDIDATE} AND i.size = ? ORDER BY i.id`,
+  );
+  let after = -1;
+  for (;;) {
+    const page = sizes.all(minSize, after) as number[];
+    if (!page.length) return;
+    for (const size of page) {
+      const rows = members.all(size) as ItemRow[];
+      yield rows.map((row) => ({
+        id: row.id,
+        path: join(row.root, row.rel_path),
+        rel: row.rel_path,
+        size: row.size,
+        mtimeMs: row.mtime_ms,
+        dev: row.dev,
+        ino: row.ino,
+        sha256: row.sha256,
+        present: row.missing === 0,
+        row,
+      }));
+    }
+    after = page[page.length - 1]!;
+  }
+}
+
+/** Build report groups from content sets with the keeper rule applied. */
+export function toGroups<C extends Candidate>(
+  sets: ContentSet<C>[],
+  facts: (c: C) => KeeperFacts,
+  member: (c: C) => DuplicateMember,
+  keepPath: readonly string[],
+): Pick<DedupeReport, "groups" | "duplicateFiles" | "bytesSaved"> {
+  const groups: DuplicateGroup[] = [];
+  let duplicateFiles = 0;
+  let bytesSaved = 0;
+  for (const s of sets) {
+    const byId = new Map(s.members.map((m) => [m.id, m]));
+    const { ordered, reason } = chooseKeeper(s.members.map(facts), keepPath);
+    const [k, ...rest] = ordered.map((f) => byId.get(f.id)!);
+    const duplicates = rest.map(member);
+    const present = duplicates.filter((d) => d.present).length;
+    duplicateFiles += present;
+    bytesSaved += present * s.size;
+    groups.push({ sha256: s.sha256, size: s.size, keeper: member(k!), reason, duplicates, aliases: s.aliases.map((a) => ({ path: a.path, rel: a.rel })) });
+  }
+  groups.sort((a, b) => b.size * b.duplicates.length - a.size * a.duplicates.length || a.keeper.rel.localeCompare(b.keeper.rel));
+  return { groups, duplicateFiles, bytesSaved };
+}
+
+/**
+ * Exact duplicates among the catalogued source items (present ones, plus archived items of an
+ * earlier export whose SHA-256 is known): size -> same file -> edge xxh128 -> SHA-256. Computed
+ * SHA-256 values are cached in items.sha256 (only while the file still matches its row), and the
+ * groups are recorded in the catalog as groups of type 'duplicate' (roles 'keeper'/'duplicate').
+ */
+export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport> {
+  const started = Date.now();
+  const onEvent = o.onEvent ?? noEvents;
+  const db = o.catalog.db;
+  const stats = emptyStats();
+  const problems: { path: string; reason: string }[] = [];
+  const setSha = db.prepare("UPDATE items SET sha256 = ? WHERE id = ? AND size = ? AND mtime_ms = ? AND ino IS ?");
+  let pending: [string, ItemCandidate][] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    o.catalog.tx(() => {
+      for (const [sha, c] of batch) setSha.run(sha, c.id, c.row.size, c.row.mtime_ms, c.row.ino);
+    });
+  };
+  const sets: ContentSet<ItemCandidate>[] = [];
+  onEvent({ kind: "stage", stage: "dedupe" });
+  try {
+    await runStages(
+      sizeGroups(o.catalog, o.includeEmpty ? 0 : 1),
+      {
+        pool: o.pool,
+        onEvent,
+        stats,
+        problems,
+        ...(o.signal ? { signal: o.signal } : {}),
+        remember(c, sha) {
+          pending.push([sha, c]);
+          if (pending.length >= 256) flush();
+        },
+      },
+      (s) => sets.push(s),
+    );
+  } finally {
+    flush();
+  }
+  const keepPath = o.keepPath ?? [];
+  const result = toGroups(
+    sets,
+    (c) => ({
+      id: c.id,
+      path: c.path,
+      matchPaths: [c.rel],
+      archived: c.row.archived === 1,
+      inAlbum: c.row.in_album === 1,
+      captureUtcMs: c.row.capture_utc_ms,
+      present: c.present,
+    }),
+    (c) => ({ id: c.id, path: c.path, rel: c.rel, present: c.present, archived: c.row.archived === 1, itemId: c.id }),
+    keepPath,
+  );
+  if (o.record !== false) recordGroups(o.catalog, result.groups);
+  return { scope: "source", ...result, stats, problems, durationMs: Date.now() - started };
+}
+
+/** Replace the catalog's duplicate groups (type 'duplicate', key = SHA-256) with `groups`. */
+export function recordGroups(catalog: Catalog, groups: readonly DuplicateGroup[]): void {
+  const db = catalog.db;
+  const addGroup = db.prepare("INSERT INTO groups (type, key) VALUES ('duplicate', ?)");
+  const addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, item_id, role) VALUES (?, ?, ?)");
+  catalog.tx(() => {
+    db.exec("DELETE FROM groups WHERE type = 'duplicate'");
+    for (const g of groups) {
+      const gid = Number(addGroup.run(g.sha256).lastInsertRowid);
+      if (g.keeper.itemId !== null) addMember.run(gid, g.keeper.itemId, "keeper");
+      for (const d of g.duplicates) if (d.itemId !== null) addMember.run(gid, d.itemId, "duplicate");
+    }
+  });
+}
+
+/** What convert needs to know about an item that duplicates another. */
+export interface DuplicateOf {
+  /** The item whose copy is (or will be) in the archive. */
+  keeperId: number;
+  sha256: string;
+  /** The keeper's finished job output (workspace-relative), once it has been archived. */
+  keeperOutput: string | null;
+}
+
+/**
+ * The keeper of `itemId`'s duplicate group, or null when the item is not a (current) duplicate.
+ * Stale groups are ignored: both items must still carry the group's SHA-256 (a re-scan of a
+ * changed file clears it). Convert converts the keeper and records this item as a job with
+ * action 'duplicate' and duplicate_of = keeperId.
+ */
+export function duplicateOf(catalog: Catalog, itemId: number): DuplicateOf | null {
+  const row = catalog.db
+    .prepare(
+      `SELECT k.item_id AS keeperId, g.key AS sha256,
+         (SELECT j.output_rel FROM jobs j WHERE j.item_id = k.item_id AND j.status = 'done' AND j.action <> 'duplicate') AS keeperOutput
+       FROM group_members d
+       JOIN groups g ON g.id = d.group_id AND g.type = 'duplicate'
+       JOIN group_members k ON k.group_id = g.id AND k.role = 'keeper'
+       JOIN items di ON di.id = d.item_id AND di.sha256 = g.key
+       JOIN items ki ON ki.id = k.item_id AND ki.sha256 = g.key
+       WHERE d.item_id = ? AND d.role = 'duplicate'`,
+    )
+    .get(itemId) as { keeperId: number; sha256: string; keeperOutput: string | null } | undefined;
+  return row ?? null;
+}
+
+/**
+ * An item already archived with the same bytes as `itemId` (any name, any export), or null.
+ * Works from items.sha256 alone, so it also answers for items no duplicate group mentions yet.
+ */
+export function archivedCopyOf(catalog: Catalog, itemId: number): { itemId: number; output: string | null } | null {
+  const row = catalog.db
+    .prepare(
+      `SELECT o.id AS itemId, j.output_rel AS output FROM items i
+       JOIN items o ON o.sha256 = i.sha256 AND o.size = i.size AND o.id <> i.id
+       JOIN jobs j ON j.item_id = o.id AND j.status = 'done' AND j.action <> 'duplicate'
+       WHERE i.id = ? AND i.sha256 IS NOT NULL ORDER BY o.id LIMIT 1`,
+    )
+    .get(itemId) as { itemId: number; output: string | null } | undefined;
+  return row ?? null;
+}
+
+/** How much of the catalogued library is new content for the archive (what `plan` can show). */
+export interface NewContent {
+  /** Present source files. */
+  files: number;
+  /** ... that have a finished job of their own. */
+  archived: number;
+  /** ... without a job, whose bytes are already archived under another item (any name, any export). */
+  alreadyArchivedContent: number;
+  /** ... duplicates of another not-yet-archived file (only one copy will be archived). */
+  duplicates: number;
+  /** What is left: files (and bytes) the next convert will actually archive. */
+  newFiles: number;
+  newBytes: number;
+  /** New files whose SHA-256 is not known: run `archive dedupe` to hash size collisions. */
+  unhashed: number;
+}
+
+/** Count new content: present items not archived, by content, using items.sha256 and the job journal. */
+export function newContentCount(catalog: Catalog): NewContent {
+  const r = catalog.db
+    .prepare(
+      `WITH done AS (
+         SELECT DISTINCT o.sha256 FROM jobs j JOIN items o ON o.id = j.item_id
+         WHERE j.status = 'done' AND j.action <> 'duplicate' AND o.sha256 IS NOT NULL),
+       cls AS (
+         SELECT i.size, i.sha256,
+           CASE WHEN ${DONE_JOB.replace("j.action <> 'duplicate'", "1")} THEN 'archived'
+                WHEN i.sha256 IS NOT NULL AND i.sha256 IN (SELECT sha256 FROM done) THEN 'content'
+                WHEN EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id AND g.type = 'duplicate'
+                             WHERE gm.item_id = i.id AND gm.role = 'duplicate' AND g.key = i.sha256) THEN 'dup'
+                ELSE 'new' END AS c
+         FROM items i WHERE i.missing = 0)
+       SELECT COUNT(*) AS files,
+         COALESCE(SUM(c = 'archived'), 0) AS archived,
+         COALESCE(SUM(c = 'content'), 0) AS alreadyArchivedContent,
+         COALESCE(SUM(c = 'dup'), 0) AS duplicates,
+         COALESCE(SUM(c = 'new'), 0) AS newFiles,
+         COALESCE(SUM(CASE WHEN c = 'new' THEN size ELSE 0 END), 0) AS newBytes,
+         COALESCE(SUM(c = 'new' AND sha256 IS NULL), 0) AS unhashed
+       FROM cls`,
+    )
+    .get() as NewContent;
+  return r;
+}
