@@ -102,6 +102,10 @@ describe.skipIf(!real)("archive plan on the real fixtures", () => {
     ["exoplayer/dolbyVision-hdr.MOV", "2023-05-09T12:41:46", "+01:00", "quicktime", 720, 1280],
     ["osxphotos/IMG_3539.MOV", "2016-01-18T15:20:40", "-07:00", "quicktime", 1080, 1920],
     ["metadata-extractor-images/Issue 437 (dotnet).heic", "2025-05-09T11:38:44.823", "+02:00", "exif", 1848, 4000],
+    // XMP CreateDate "2024:04:22 14:38:09.526GMT+02:00" (Vision Pro): the offset after "GMT" is kept
+    ["pillow_heif/spatial_photo.heic", "2024-04-22T14:38:09.526", "+02:00", "exif", 2560, 2560],
+    // no DateTimeOriginal: the camera's ModifyDate beats the file's mtime
+    ["exif-samples/HMD_Nokia_8.3_5G.heif", "2022-02-03T14:44:07.722", null, "exif", 3456, 4608],
     ["exiv2/IMG_1361.dng", "2020-12-29T14:24:45.700", "-05:00", "exif", null, null],
   ])("%s: capture %s%s from %s, displayed %sx%s", (rel, local, offset, source, w, h) => {
     const row = items(ws).get(rel)!;

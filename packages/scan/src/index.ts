@@ -1,6 +1,6 @@
 export { scanLibrary, readItem, displayedSize, IGNORED, type ScanOptions, type ScanResult, type ItemRecord } from "./scan.js";
 export { identify, type Probe } from "./magic.js";
-export { readImageMeta, readExiftoolMeta, metaFromExiftool, parseAppleMakerNote, captureFromName, type MediaMeta } from "./metadata.js";
+export { readImageMeta, readExiftoolMeta, metaFromExiftool, parseAppleMakerNote, captureFromName, cleanDate, type MediaMeta } from "./metadata.js";
 export { parseCsv, decodeText, parseAppleCsvDate, safeName, readPhotoDetails, readAlbumCsv } from "./csv.js";
 export { regroup } from "./group.js";
 export { baseStem, type Variant } from "./names.js";

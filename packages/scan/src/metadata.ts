@@ -25,6 +25,8 @@ export interface MediaMeta {
   contentId?: string;
   burstId?: string;
   warning?: string;
+  /** EXIF ModifyDate: used as the capture time only when the file records nothing better. */
+  modified?: CaptureTime;
 }
 
 type Tags = Record<string, unknown>;
@@ -37,6 +39,18 @@ const str = (v: unknown): string | undefined => {
   if (typeof v === "number") return String(v);
   return undefined;
 };
+/**
+ * A date string as some writers spell it, made parseable: "2024-04-22T14:38:09GMT+2" and
+ * "2024:04:22 14:38:09.526GMT+02:00" (Apple Vision Pro) carry their offset after "GMT"/"UTC".
+ */
+export function cleanDate(v: unknown): string | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  return s.replace(/\s*(?:GMT|UTC)\s*(?:([+\-])(\d{1,2})(?::?(\d{2}))?)?$/i, (_m, sign?: string, h?: string, mm?: string) =>
+    sign ? `${sign}${h!.padStart(2, "0")}:${mm ?? "00"}` : "Z",
+  );
+}
+
 const num = (v: unknown): number | undefined => {
   const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
   return Number.isFinite(n) ? n : undefined;
@@ -101,8 +115,8 @@ export async function readImageMeta(path: string): Promise<MediaMeta | null> {
   const t = (await exifr.parse(path, EXIFR_OPTIONS as never)) as Tags | undefined;
   if (!t) return null;
   const meta: MediaMeta = {};
-  const dto = str(t.DateTimeOriginal);
-  const cd = str(t.CreateDate);
+  const dto = cleanDate(t.DateTimeOriginal);
+  const cd = cleanDate(t.CreateDate);
   const exifTime =
     parseCaptureTime(dto, str(t.OffsetTimeOriginal), t.SubSecTimeOriginal) ??
     parseCaptureTime(cd, str(t.OffsetTimeDigitized), t.SubSecTimeDigitized);
@@ -110,12 +124,14 @@ export async function readImageMeta(path: string): Promise<MediaMeta | null> {
     meta.capture = exifTime;
     meta.captureSource = "exif";
   } else {
-    const xmp = parseCaptureTime(str(t.DateCreated) ?? str(t.DateTimeOriginal) ?? str(t.CreateDate));
+    const xmp = parseCaptureTime(cleanDate(t.DateCreated) ?? dto ?? cd);
     if (xmp) {
       meta.capture = xmp;
       meta.captureSource = "xmp";
     }
   }
+  const modified = parseCaptureTime(cleanDate(t.ModifyDate), str(t.OffsetTime), t.SubSecTime);
+  if (modified) meta.modified = modified;
   const lat = num(t.latitude);
   const lon = num(t.longitude);
   if (lat !== undefined && lon !== undefined) {
@@ -144,8 +160,8 @@ function assignStr(meta: MediaMeta, key: "make" | "model" | "lens" | "icc" | "co
 }
 
 const rawOf = (v: unknown): string | undefined => {
-  if (v && typeof v === "object" && "rawValue" in v) return str((v as { rawValue: unknown }).rawValue);
-  return str(v);
+  if (v && typeof v === "object" && "rawValue" in v) return cleanDate((v as { rawValue: unknown }).rawValue);
+  return cleanDate(v);
 };
 
 /**
@@ -175,8 +191,16 @@ export function metaFromExiftool(t: Tags): MediaMeta {
     } else if (dto) {
       meta.capture = dto;
       meta.captureSource = "exif";
+    } else {
+      const xmp = parseCaptureTime(rawOf(t.DateCreated) ?? rawOf(t.DigitalCreationDate));
+      if (xmp) {
+        meta.capture = xmp;
+        meta.captureSource = "xmp";
+      }
     }
   }
+  const modified = parseCaptureTime(rawOf(t.ModifyDate), rawOf(t.OffsetTime), t.SubSecTime);
+  if (modified && !isVideo) meta.modified = modified;
   const lat = num(t.GPSLatitude);
   const lon = num(t.GPSLongitude);
   if (lat !== undefined && lon !== undefined) {

@@ -144,6 +144,10 @@ function setCapture(rec: ItemRecord, c: CaptureTime, source: CaptureSource): voi
   rec.capture_source = source;
 }
 
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Read one file into a catalog record. Never throws for a bad file: the reason goes in `error`. */
 export async function readItem(
   absPath: string,
@@ -203,21 +207,32 @@ export async function readItem(
   }
   let meta: MediaMeta | null = null;
   if (!rec.error && (kind === "photo" || kind === "raw" || kind === "video")) {
-    try {
-      if (kind === "photo" && probe.format !== "gif" && probe.format !== "webp") {
-        meta = await readImageMeta(absPath).catch(() => null);
-        // the fast reader misses some layouts (e.g. two Exif items): let exiftool try before guessing a date
-        if (meta && !meta.capture) meta = null;
+    // the fast reader (exifr) first for photos; what it read stays as the fallback
+    let fast: MediaMeta | null = null;
+    if (kind === "photo" && probe.format !== "gif" && probe.format !== "webp") {
+      fast = await readImageMeta(absPath).catch(() => null);
+      if (fast?.capture) meta = fast;
+    }
+    // exiftool reads what the fast parser cannot: video, RAW, and images whose date it did not
+    // find (XMP in HEIF, two Exif items, odd layouts)
+    if (!meta) {
+      try {
+        const slow = await readExiftoolMeta(exiftool, absPath);
+        if (fast && !slow.capture) {
+          meta = { ...slow, ...definedOnly(fast) };
+          const modified = slow.modified ?? fast.modified;
+          if (modified) meta.modified = modified;
+        } else meta = slow;
+      } catch (err) {
+        if (kind === "video") rec.error = `unreadable video: ${reasonOf(err)}`;
+        else meta = fast;
       }
-      // exiftool reads what the fast parser cannot: video, RAW, and images without EXIF it understood
-      if (!meta || kind !== "photo") meta = await readExiftoolMeta(exiftool, absPath);
-    } catch (err) {
-      if (kind === "video") rec.error = `unreadable video: ${reasonOf(err)}`;
-      else meta = null;
     }
   }
   if (meta) {
     if (meta.capture && meta.captureSource) setCapture(rec, meta.capture, meta.captureSource);
+    // a camera's ModifyDate, when it records no capture time, beats the file's mtime (an export's are the zip's)
+    else if (meta.modified) setCapture(rec, meta.modified, "exif");
     rec.gps_lat = meta.gpsLat ?? null;
     rec.gps_lon = meta.gpsLon ?? null;
     rec.make = meta.make ?? null;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCaptureTime, captureFromUtc } from "@archive/core";
-import { baseStem, decodeText, identify, parseAppleCsvDate, parseCsv, safeName, captureFromName, metaFromExiftool } from "@archive/scan";
+import { baseStem, cleanDate, decodeText, identify, parseAppleCsvDate, parseCsv, safeName, captureFromName, metaFromExiftool } from "@archive/scan";
 import { realFixtures } from "./fixtures.js";
 
 /** An ISO-BMFF `ftyp` box with a major brand and compatible brands, plus optional trailing bytes. */
@@ -198,6 +198,21 @@ describe("capture times", () => {
     ["VID_20200101.mp4", "2020-01-01T00:00:00"],
   ])("captureFromName(%j)", (name, local) => {
     expect(captureFromName(name)?.local).toBe(local);
+  });
+  it.each([
+    ["2024-04-22T14:38:09GMT+2", "2024-04-22T14:38:09+02:00"],
+    ["2024:04:22 14:38:09.526GMT+02:00", "2024:04:22 14:38:09.526+02:00"],
+    ["2024:04:22 14:38:09 UTC", "2024:04:22 14:38:09Z"],
+    ["2024:04:22 14:38:09-0730", "2024:04:22 14:38:09-0730"],
+  ])("cleanDate(%j) = %j", (raw, want) => {
+    expect(cleanDate(raw)).toBe(want);
+    expect(parseCaptureTime(cleanDate(raw))?.offset).not.toBeNull();
+  });
+  it("exiftool tags: a photo with only XMP DateCreated or ModifyDate", () => {
+    expect(metaFromExiftool({ MIMEType: "image/heic", DateCreated: "2015:09:27 16:29:28" })).toMatchObject({ captureSource: "xmp" });
+    const m = metaFromExiftool({ MIMEType: "image/heic", ModifyDate: "2022:02:03 14:44:07", SubSecTime: "722" });
+    expect(m.capture).toBeUndefined();
+    expect(m.modified).toMatchObject({ local: "2022-02-03T14:44:07.722" });
   });
   it("captureFromName without a date is null", () => {
     expect(captureFromName("IMG_0001.JPG")).toBeNull();
