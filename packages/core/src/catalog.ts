@@ -108,7 +108,7 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL,
     UNIQUE (item_id)
   );
-  CREATE INDEX jobs_output ON jobs(output_rel);
+  CREATE INDEX jobs_output ON jobs(lower(output_rel));
 
   CREATE TABLE file_hashes (
     rel_path TEXT PRIMARY KEY,

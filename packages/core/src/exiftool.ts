@@ -7,5 +7,6 @@ export { ExifTool };
  * `finally` (a forgotten instance keeps Node alive).
  */
 export function createExifTool(maxProcs = 2): ExifTool {
-  return new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, minDelayBetweenSpawnMillis: 0 });
+  // useMWG off: MWG composite tags would redirect copies and writes to other groups
+  return new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, minDelayBetweenSpawnMillis: 0, useMWG: false });
 }
