@@ -54,7 +54,11 @@ Options:
       if (values["keep-originals"] === true) ws.config.keepOriginals = true;
       ws.saveConfig();
       ctx.progress.clear();
-      const calibration = ws.catalog.lastRun<{ calibration?: Calibration }>("convert")?.summary.calibration ?? null;
+      // the latest convert run that measured something (a run with nothing to do measures nothing)
+      const calibrationRow = ws.catalog.db
+        .prepare("SELECT json_extract(summary, '$.calibration') AS c FROM runs WHERE command = 'convert' AND json_extract(summary, '$.calibration') IS NOT NULL ORDER BY id DESC LIMIT 1")
+        .get() as { c: string } | undefined;
+      const calibration = calibrationRow ? (JSON.parse(calibrationRow.c) as Calibration) : null;
       const summary = await summarisePlan(ws.catalog, {
         workspace: ws.root,
         sources: ws.config.sources,
