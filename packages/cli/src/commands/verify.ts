@@ -1,0 +1,103 @@
+import kleur from "kleur";
+import { createExifTool } from "@archive/core";
+import { verify, type VerifyReport } from "@archive/verify";
+import type { Command } from "../index.js";
+import { workspaceFor, type Context } from "../context.js";
+import { formatDuration } from "../render.js";
+
+const command: Command = {
+  summary: "prove the archive: SHA-256 fixity, completeness, metadata parity, decode/playback",
+  usage: "archive verify [--quick] [--complete] [-C DEST] [--json]",
+  help: `
+Checks, in this order, and reports every failure with its file and reason:
+  fixity        every file in manifest-sha256.txt exists and has its SHA-256 (re-read in full);
+                files in the archive but not in the manifest are failures too
+  completeness  every source item in the catalog has its output(s), or a recorded reason
+                (skipped, duplicate of an archived item, unreadable); failed conversions fail;
+                Live Photo pairs have both halves
+  metadata      converted files against their source, read with exiftool: capture time and
+                offset, GPS (1e-5 degrees), make/model, displayed size, video duration (0.1 s),
+                Live Photo content id
+  decode        every image decodes fully (sharp; a truncated JPEG fails), every video decodes
+                end to end (ffmpeg -xerror; any decoder message fails; decoded duration must
+                match the container's)
+
+Items not converted yet are listed but pass, unless --complete.
+Exit code 0 only when every check passed; 1 when any failed.
+
+Options:
+  --quick      fixity by size + mtime + inode against the hash cache (bytes not re-read), videos
+               by ffprobe -count_packets instead of a full decode; the report says so
+  --complete   items not converted yet are failures (use before the offsite copy)`,
+  options: {
+    quick: { type: "boolean" },
+    complete: { type: "boolean" },
+  },
+  async run(ctx, values) {
+    const ws = workspaceFor(ctx);
+    const exiftool = createExifTool();
+    try {
+      const run = ws.catalog.startRun("verify");
+      const report = await verify({
+        workspace: ws.root,
+        catalog: ws.catalog,
+        quick: values.quick === true,
+        complete: values.complete === true,
+        exiftool,
+        onEvent: ctx.onEvent,
+        signal: ctx.signal,
+      });
+      ws.catalog.finishRun(run, report.ok ? "ok" : "failed", summaryOf(report));
+      ctx.progress.clear();
+      if (ctx.opts.json) ctx.out(JSON.stringify(report, null, 2));
+      else printReport(ctx, report);
+      return report.ok ? 0 : 1;
+    } finally {
+      await exiftool.end();
+      ws.close();
+    }
+  },
+};
+
+export default command;
+
+function summaryOf(r: VerifyReport) {
+  return {
+    ok: r.ok,
+    quick: r.quick,
+    complete: r.complete,
+    checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
+    notConvertedYet: r.notConvertedYet.length,
+  };
+}
+
+const MAX_LISTED = 50;
+
+function printReport(ctx: Context, r: VerifyReport): void {
+  const lines: string[] = [];
+  lines.push(kleur.bold(`Verify ${r.workspace}${r.quick ? " (--quick)" : ""}`));
+  const w = Math.max(...r.checks.map((c) => c.name.length));
+  for (const c of r.checks) {
+    const status = c.failed ? kleur.red("FAIL") : kleur.green("ok  ");
+    lines.push(
+      `  ${status} ${c.name.padEnd(w)}  ${c.passed}/${c.checked} passed${c.failed ? `, ${c.failed} failed` : ""}${c.skipped.length ? `, ${c.skipped.length} not applicable` : ""}  (${formatDuration(c.durationMs / 1000)})`,
+    );
+    for (const n of c.notes) lines.push(kleur.dim(`         ${n}`));
+  }
+  for (const c of r.checks) {
+    if (!c.failures.length) continue;
+    lines.push("");
+    lines.push(kleur.bold(kleur.red(`${c.name}: ${c.failures.length} failed`)));
+    for (const f of c.failures.slice(0, MAX_LISTED)) lines.push(`  ${JSON.stringify(f.path)}: ${f.reason}`);
+    if (c.failures.length > MAX_LISTED) lines.push(`  ... and ${c.failures.length - MAX_LISTED} more (archive verify --json lists all)`);
+  }
+  if (r.notConvertedYet.length) {
+    lines.push("");
+    lines.push(kleur.yellow(`Not converted yet: ${r.notConvertedYet.length} items${r.complete ? "" : " (not a failure without --complete)"}`));
+    for (const p of r.notConvertedYet.slice(0, 10)) lines.push(`  ${p}`);
+    if (r.notConvertedYet.length > 10) lines.push(`  ... and ${r.notConvertedYet.length - 10} more`);
+  }
+  lines.push("");
+  lines.push(r.ok ? kleur.green(kleur.bold("All checks passed.")) : kleur.red(kleur.bold("Verification FAILED: see the failures above.")));
+  ctx.out(lines.join("\n"));
+}

@@ -1,0 +1,222 @@
+import { existsSync } from "node:fs";
+import { forEachLimit, parseCaptureTime, reasonOf, type Catalog, type CaptureTime, type ExifTool, type OnEvent } from "@archive/core";
+import type { ItemOutcome } from "./completeness.js";
+import { newCheck, record, type CheckResult } from "./report.js";
+
+/** The fields parity compares, read the same way from source and output. */
+export interface ParityMeta {
+  capture?: CaptureTime;
+  gpsLat?: number;
+  gpsLon?: number;
+  make?: string;
+  model?: string;
+  /** Width and height as displayed (after EXIF orientation / video rotation). */
+  width?: number;
+  height?: number;
+  duration?: number;
+  contentId?: string;
+  video: boolean;
+}
+
+type Tags = Record<string, unknown>;
+const raw = (v: unknown): string | undefined => {
+  const r = v && typeof v === "object" && "rawValue" in v ? (v as { rawValue: unknown }).rawValue : v;
+  if (typeof r === "string") return r.replace(/\0+$/, "").trim() || undefined;
+  if (typeof r === "number") return String(r);
+  return undefined;
+};
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Map exiftool tags to the parity fields. Video capture: Apple's CreationDate (local + offset), else QuickTime CreateDate (UTC). */
+export function parityFromTags(t: Tags): ParityMeta {
+  const video = String(raw(t.MIMEType) ?? "").startsWith("video/");
+  const m: ParityMeta = { video };
+  if (video) {
+    const creation = parseCaptureTime(raw(t.CreationDate));
+    // QuickTime CreateDate is UTC by specification
+    const utc = parseCaptureTime(raw(t.CreateDate) ?? raw(t.MediaCreateDate));
+    const c = creation ?? (utc ? { ...utc, offset: utc.offset ?? "+00:00" } : null);
+    if (c) m.capture = c;
+  } else {
+    const c =
+      parseCaptureTime(raw(t.DateTimeOriginal), raw(t.OffsetTimeOriginal), t.SubSecTimeOriginal) ??
+      parseCaptureTime(raw(t.CreateDate), raw(t.OffsetTimeDigitized), t.SubSecTimeDigitized);
+    if (c) m.capture = c;
+  }
+  const lat = num(t.GPSLatitude);
+  const lon = num(t.GPSLongitude);
+  if (lat !== undefined && lon !== undefined) {
+    m.gpsLat = lat;
+    m.gpsLon = lon;
+  }
+  const make = raw(t.Make);
+  const model = raw(t.Model);
+  if (make) m.make = make;
+  if (model) m.model = model;
+  const w = num(t.ImageWidth) ?? num(t.ExifImageWidth);
+  const h = num(t.ImageHeight) ?? num(t.ExifImageHeight);
+  if (w && h) {
+    const o = num(t.Orientation);
+    const rot = video ? num(t.Rotation) : undefined;
+    const swap = (o !== undefined && o >= 5 && o <= 8) || (rot !== undefined && Math.abs(rot % 180) === 90);
+    m.width = swap ? h : w;
+    m.height = swap ? w : h;
+  }
+  const d = num(t.Duration);
+  if (d !== undefined && video) m.duration = d;
+  const cid = raw(t.ContentIdentifier) ?? raw(t.MediaGroupUUID);
+  if (cid) m.contentId = cid;
+  return m;
+}
+
+/** Read parity fields with the caller's ExifTool. */
+export async function readParity(et: ExifTool, path: string): Promise<ParityMeta> {
+  const t = (await et.read(path, { readArgs: ["-api", "LargeFileSupport=1"] } as never)) as unknown as Tags;
+  const err = raw(t.Error);
+  if (err) throw new Error(err);
+  return parityFromTags(t);
+}
+
+/** Catalog fields as parity fields, for when the source library is not reachable. */
+function parityFromCatalog(r: CatalogItem): ParityMeta {
+  const video = r.kind === "video";
+  const m: ParityMeta = { video };
+  if (r.capture_local) {
+    const c = parseCaptureTime(r.capture_local.replace("T", " "), r.capture_offset);
+    if (c) m.capture = c;
+  }
+  if (r.gps_lat !== null && r.gps_lon !== null) {
+    m.gpsLat = r.gps_lat;
+    m.gpsLon = r.gps_lon;
+  }
+  if (r.make) m.make = r.make;
+  if (r.model) m.model = r.model;
+  if (r.width && r.height) {
+    const swap = (r.orientation !== null && r.orientation >= 5) || (r.rotation !== null && r.rotation % 180 === 90);
+    m.width = swap ? r.height : r.width;
+    m.height = swap ? r.width : r.height;
+  }
+  if (r.duration !== null && video) m.duration = r.duration;
+  if (r.content_id) m.contentId = r.content_id;
+  return m;
+}
+
+interface CatalogItem {
+  id: number;
+  rel_path: string;
+  root: string;
+  kind: string;
+  capture_local: string | null;
+  capture_offset: string | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  make: string | null;
+  model: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+  rotation: number | null;
+  duration: number | null;
+  content_id: string | null;
+  output_rel: string;
+}
+
+/** GPS tolerance in degrees (about 1 m): QuickTime ISO 6709 strings carry 4-5 decimals. */
+export const GPS_TOLERANCE = 1e-5;
+/** Video duration tolerance in seconds. */
+export const DURATION_TOLERANCE = 0.1;
+
+/** Differences between source and output parity fields; empty when they agree. */
+export function compareParity(src: ParityMeta, out: ParityMeta): string[] {
+  const d: string[] = [];
+  if (src.capture) {
+    if (!out.capture) d.push(`capture time ${src.capture.local}${src.capture.offset ?? ""} lost`);
+    else {
+      if (Math.abs(src.capture.utcMs - out.capture.utcMs) >= 1000 || src.capture.local.slice(0, 19) !== out.capture.local.slice(0, 19))
+        d.push(`capture time ${src.capture.local}${src.capture.offset ?? ""} became ${out.capture.local}${out.capture.offset ?? ""}`);
+      else if (src.capture.offset && src.capture.offset !== out.capture.offset)
+        d.push(`capture offset ${src.capture.offset} became ${out.capture.offset ?? "none"}`);
+    }
+  }
+  if (src.gpsLat !== undefined && src.gpsLon !== undefined) {
+    if (out.gpsLat === undefined || out.gpsLon === undefined) d.push("GPS position lost");
+    else if (Math.abs(src.gpsLat - out.gpsLat) > GPS_TOLERANCE || Math.abs(src.gpsLon - out.gpsLon) > GPS_TOLERANCE)
+      d.push(`GPS ${src.gpsLat},${src.gpsLon} became ${out.gpsLat},${out.gpsLon}`);
+  }
+  if (src.make && src.make !== out.make) d.push(`Make "${src.make}" became "${out.make ?? ""}"`);
+  if (src.model && src.model !== out.model) d.push(`Model "${src.model}" became "${out.model ?? ""}"`);
+  if (src.width && src.height) {
+    // H.264 4:2:0 needs even sizes: allow the encoder to trim one pixel per side
+    if (!out.width || !out.height || Math.abs(src.width - out.width) > 1 || Math.abs(src.height - out.height) > 1)
+      d.push(`displayed size ${src.width}x${src.height} became ${out.width ?? "?"}x${out.height ?? "?"}`);
+  }
+  if (src.video && src.duration !== undefined) {
+    if (out.duration === undefined) d.push("duration unknown in the output");
+    else if (Math.abs(src.duration - out.duration) > DURATION_TOLERANCE)
+      d.push(`duration ${src.duration.toFixed(3)} s became ${out.duration.toFixed(3)} s`);
+  }
+  if (src.contentId && src.contentId !== out.contentId) d.push(`Live Photo content id ${src.contentId} ${out.contentId ? `became ${out.contentId}` : "lost"}`);
+  return d;
+}
+
+/**
+ * Metadata parity for converted items (action 'convert'): the source (or, when the library is not
+ * reachable, its catalog record) against the output, both read with exiftool.
+ */
+export async function checkMetadata(options: {
+  catalog: Catalog;
+  workspace: string;
+  exiftool: ExifTool;
+  outcomes: Map<number, ItemOutcome>;
+  concurrency: number;
+  signal?: AbortSignal;
+  onEvent: OnEvent;
+}): Promise<CheckResult> {
+  const started = Date.now();
+  const check = newCheck("metadata");
+  const rows = (
+    options.catalog.db
+      .prepare(
+        `SELECT i.id, i.rel_path, s.root, i.kind, i.capture_local, i.capture_offset, i.gps_lat, i.gps_lon, i.make, i.model,
+                i.width, i.height, i.orientation, i.rotation, i.duration, i.content_id, j.output_rel
+         FROM items i JOIN sources s ON s.id = i.source_id JOIN jobs j ON j.item_id = i.id
+         WHERE i.missing = 0 AND j.status = 'done' AND j.action = 'convert' AND j.output_rel IS NOT NULL ORDER BY i.id`,
+      )
+      .all() as CatalogItem[]
+  ).filter((r) => options.outcomes.get(r.id)?.state === "done");
+  let fromCatalog = 0;
+  let done = 0;
+  options.onEvent({ kind: "stage", stage: "metadata", total: rows.length });
+  await forEachLimit(
+    rows,
+    options.concurrency,
+    async (r) => {
+      const source = `${r.root}/${r.rel_path}`;
+      const output = `${options.workspace}/${r.output_rel}`;
+      try {
+        let src: ParityMeta;
+        if (existsSync(source)) src = await readParity(options.exiftool, source);
+        else {
+          src = parityFromCatalog(r);
+          fromCatalog++;
+        }
+        const out = await readParity(options.exiftool, output);
+        const diffs = compareParity(src, out);
+        record(check, r.output_rel, diffs.length ? `${diffs.join("; ")} (source ${r.rel_path})` : undefined);
+      } catch (err) {
+        record(check, r.output_rel, `cannot read metadata: ${reasonOf(err)}`);
+      }
+      options.onEvent({ kind: "progress", stage: "metadata", done: ++done, total: rows.length, failed: check.failed });
+    },
+    options.signal,
+  );
+  check.notes.push(
+    `compared capture time and offset, GPS (within ${GPS_TOLERANCE} degrees), make/model, displayed size, video duration (within ${DURATION_TOLERANCE} s) and Live Photo content id of ${rows.length} converted files`,
+  );
+  if (fromCatalog) check.notes.push(`${fromCatalog} sources were not reachable: compared with their catalog record instead`);
+  check.durationMs = Date.now() - started;
+  return check;
+}

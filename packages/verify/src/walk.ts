@@ -1,0 +1,72 @@
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { isTempName, WORKSPACE_DIR } from "@archive/core";
+
+/** The manifest file at the workspace root. */
+export const MANIFEST_NAME = "manifest-sha256.txt";
+/** Where `archive manifest --bagit` writes the BagIt bag. */
+export const BAG_DIR = "bag";
+/** Top-level folders that are not part of the archive: the catalog, reports, the bag (hard links to the archive). */
+export const EXCLUDED_TOP = new Set([WORKSPACE_DIR, "report", BAG_DIR, MANIFEST_NAME]);
+
+/** A regular file of the archive, with the identity the hash cache keys on. */
+export interface ArchiveFile {
+  /** Path relative to the workspace root, `/`-separated, exactly as the file system spells it. */
+  rel: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+/** What a walk found besides regular files: links, special files and unreadable folders are not archived. */
+export interface WalkResult {
+  files: ArchiveFile[];
+  skipped: { path: string; reason: string }[];
+}
+
+/** Compare by UTF-16 code units of the path: deterministic and the same on every run. */
+const byRel = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+
+/**
+ * Every regular file of the archive under `root`, sorted, excluding `.archive/`, `report/`,
+ * `bag/`, the manifest itself and in-flight temporary files (`.archive-tmp-*`).
+ */
+export async function walkArchive(root: string, signal?: AbortSignal): Promise<WalkResult> {
+  const files: ArchiveFile[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  const visit = async (relDir: string): Promise<void> => {
+    if (signal?.aborted) return;
+    let entries;
+    try {
+      entries = await readdir(relDir ? join(root, relDir) : root, { withFileTypes: true });
+    } catch (err) {
+      skipped.push({ path: relDir || ".", reason: `cannot read the folder: ${(err as Error).message}` });
+      return;
+    }
+    for (const e of entries) {
+      const rel = relDir ? `${relDir}/${e.name}` : e.name;
+      if (!relDir && EXCLUDED_TOP.has(e.name)) continue;
+      if (isTempName(e.name)) continue;
+      if (e.name.includes("\uFFFD")) {
+        skipped.push({ path: rel, reason: "the name is not valid UTF-8 and cannot be written to a manifest faithfully" });
+        continue;
+      }
+      if (e.isDirectory()) await visit(rel);
+      else if (e.isFile()) {
+        const abs = join(root, rel);
+        try {
+          const st = await lstat(abs);
+          files.push({ rel, abs, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev });
+        } catch (err) {
+          skipped.push({ path: rel, reason: (err as Error).message });
+        }
+      } else if (e.isSymbolicLink()) skipped.push({ path: rel, reason: "symbolic link (not followed, not archived)" });
+      else skipped.push({ path: rel, reason: "not a regular file" });
+    }
+  };
+  await visit("");
+  files.sort(byRel);
+  return { files, skipped };
+}
