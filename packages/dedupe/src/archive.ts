@@ -84,7 +84,7 @@ function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: Has
   // the item whose job wrote the file, for the keeper rule (album, capture time)
   const members = db.prepare(
     `SELECT w.*, j.item_id AS item_id, CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms,
-       EXISTS (SELECT 1 FROM album_items a WHERE a.item_id = j.item_id) AS in_album
+       j.item_id IN (SELECT item_id FROM album_items) AS in_album
      FROM dedupe_walk w
      LEFT JOIN jobs j ON j.output_rel = w.rel AND j.status = 'done'
      LEFT JOIN items i ON i.id = j.item_id

@@ -88,11 +88,13 @@ function* sizeGroups(catalog: Catalog, minSize: number): Generator<ItemCandidate
     .pluck();
   const members = db.prepare(
     `SELECT i.id, s.root, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing,
-       ${DONE_JOB} AS archived,
-       EXISTS (SELECT 1 FROM album_items a WHERE a.item_id = i.id) AS in_album,
+       j.item_id IS NOT NULL AS archived,
+       i.id IN (SELECT item_id FROM album_items) AS in_album,
        -- a capture time guessed from the file date says nothing about which copy came first
        CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms
-     FROM items i JOIN sources s ON s.id = i.source_id WHERE ${CANDIDATE} AND i.size = ? ORDER BY i.id`,
+     FROM items i JOIN sources s ON s.id = i.source_id
+     LEFT JOIN jobs j ON j.item_id = i.id AND j.status = 'done' AND j.action <> 'duplicate'
+     WHERE (i.missing = 0 OR (i.sha256 IS NOT NULL AND j.item_id IS NOT NULL)) AND i.size = ? ORDER BY i.id`,
   );
   let after = -1;
   for (;;) {

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { edgeFingerprint, forEachLimit, reasonOf, type HashPool, type OnEvent } from "@archive/core";
+import { statSync } from "node:fs";
+import { forEachLimit, reasonOf, type HashPool, type OnEvent } from "@archive/core";
+import { BatchPool } from "./workers.js";
 
 /** One file (or one catalogued item whose file is gone) taking part in duplicate finding. */
 export interface Candidate {
@@ -48,6 +48,8 @@ export const emptyStats = (): StageStats => ({
 
 export interface StageOptions<C extends Candidate> {
   pool: HashPool;
+  /** Workers for edge reads and small files (runStages creates and closes one). */
+  batch?: BatchPool;
   /** Persist a freshly computed SHA-256 (only called when the file still matches the candidate). */
   remember(c: C, sha256: string): void;
   onEvent: OnEvent;
@@ -60,29 +62,6 @@ export interface StageOptions<C extends Candidate> {
 export const SMALL_FILE = 16 * 1024;
 const EDGE_WINDOW = 4096;
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-function sha256Small(path: string, size: number): string {
-  const buf = Buffer.allocUnsafe(size + 1);
-  const fd = openSync(path, "r");
-  try {
-    let n = 0;
-    let r: number;
-    while ((r = readSync(fd, buf, n, buf.length - n, null)) > 0) n += r;
-    return createHash("sha256").update(buf.subarray(0, n)).digest("hex");
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** True when the file at c.path still has the size, mtime and inode the candidate was built from. */
-function unchanged(c: Candidate): boolean {
-  try {
-    const st = statSync(c.path);
-    return st.size === c.size && Math.round(st.mtimeMs) === Math.round(c.mtimeMs) && (c.ino === null || st.ino === c.ino);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The staged comparison of one group of same-size candidates: one file per device + inode ->
@@ -119,20 +98,22 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
   }
 
   if (uncached.length) {
+    const batch = o.batch;
+    if (!batch) throw new Error("compareSameSize needs a BatchPool (runStages provides one)");
     let toHash = uncached;
     // 2. the edge pre-filter, only where it can save reading whole files
     if (size > SMALL_FILE) {
       const goneKnown = distinct.some((c) => !c.present && c.sha256 !== null);
       const readable = distinct.filter((c) => c.present);
+      const results = await batch.runAll("edge", readable.map((c) => [c.path, size]), 64, EDGE_WINDOW);
       const edges = new Map<C, string>();
-      await forEachLimit(readable, 4, async (c) => {
-        try {
-          edges.set(c, await edgeFingerprint(c.path, size, EDGE_WINDOW));
+      readable.forEach((c, i) => {
+        const r = results[i]!;
+        if (r.value !== undefined) {
+          edges.set(c, r.value);
           stats.edgeRead++;
-        } catch (err) {
-          o.problems.push({ path: c.rel, reason: reasonOf(err) });
-        }
-      }, o.signal);
+        } else o.problems.push({ path: c.rel, reason: r.code && !r.error?.includes(r.code) ? `${r.code}: ${r.error}` : String(r.error) });
+      });
       const count = new Map<string, number>();
       for (const e of edges.values()) count.set(e, (count.get(e) ?? 0) + 1);
       toHash = uncached.filter((c) => {
@@ -142,29 +123,43 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
         return keep;
       });
     }
-    // 3. full SHA-256: the only proof of equal content
-    await forEachLimit(toHash, Math.max(2, o.pool.size * 2), async (c) => {
-      try {
-        let sha: string;
-        if (size <= SMALL_FILE) sha = sha256Small(c.path, size);
-        else {
-          const r = await o.pool.hash(c.path);
-          sha = r.sha256;
-          if (r.size !== size) throw Object.assign(new Error(`changed while reading (${r.size} bytes, catalogued ${size})`), { code: "ECHANGED" });
-        }
-        stats.sha256Hashed++;
-        stats.bytesHashed += size;
-        if (!unchanged(c)) {
-          stats.changed++;
-          o.problems.push({ path: c.rel, reason: "changed since it was catalogued: run `archive plan` again" });
-          return;
-        }
-        known.set(c, sha);
-        o.remember(c, sha);
-      } catch (err) {
-        o.problems.push({ path: c.rel, reason: reasonOf(err) });
+    // 3. full SHA-256: the only proof of equal content; kept only while the file still matches its row
+    const accept = (c: C, sha: string, st: { size: number; mtimeMs: number; ino: number } | null) => {
+      stats.sha256Hashed++;
+      stats.bytesHashed += size;
+      const same = st !== null && st.size === c.size && Math.round(st.mtimeMs) === Math.round(c.mtimeMs) && (c.ino === null || st.ino === c.ino);
+      if (!same) {
+        stats.changed++;
+        o.problems.push({ path: c.rel, reason: "changed since it was catalogued: run `archive plan` again" });
+        return;
       }
-    }, o.signal);
+      known.set(c, sha);
+      o.remember(c, sha);
+    };
+    if (size <= SMALL_FILE) {
+      // small files: whole-file SHA-256 in batches (an edge read would read them whole anyway)
+      const results = await batch.runAll("sha", toHash.map((c) => [c.path, size]), 64);
+      toHash.forEach((c, i) => {
+        const r = results[i]!;
+        if (r.value !== undefined) accept(c, r.value, { size: r.size!, mtimeMs: r.mtimeMs!, ino: r.ino! });
+        else o.problems.push({ path: c.rel, reason: String(r.error) });
+      });
+    } else {
+      await forEachLimit(toHash, Math.max(2, o.pool.size * 2), async (c) => {
+        try {
+          const r = await o.pool.hash(c.path);
+          let st: { size: number; mtimeMs: number; ino: number } | null = null;
+          try {
+            st = statSync(c.path);
+          } catch {
+            st = null;
+          }
+          accept(c, r.sha256, r.size === size ? st : null);
+        } catch (err) {
+          o.problems.push({ path: c.rel, reason: reasonOf(err) });
+        }
+      }, o.signal);
+    }
   }
 
   const bySha = new Map<string, C[]>();
@@ -188,9 +183,14 @@ export async function runStages<C extends Candidate>(
   onSet: (s: ContentSet<C>) => void,
 ): Promise<void> {
   let done = 0;
-  await forEachLimit(groups, Math.max(4, o.pool.size * 2), async (g) => {
-    for (const s of await compareSameSize(g, o)) onSet(s);
-    done += g.length;
-    o.onEvent({ kind: "progress", stage: "dedupe", done, bytes: o.stats.bytesHashed });
-  }, o.signal);
+  const batch = o.batch ?? new BatchPool(o.pool.size);
+  try {
+    await forEachLimit(groups, Math.max(4, o.pool.size * 2), async (g) => {
+      for (const s of await compareSameSize(g, { ...o, batch })) onSet(s);
+      done += g.length;
+      o.onEvent({ kind: "progress", stage: "dedupe", done, bytes: o.stats.bytesHashed });
+    }, o.signal);
+  } finally {
+    if (!o.batch) await batch.close();
+  }
 }

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createExifTool, HashPool, openWorkspace, type Workspace } from "@archive/core";
+import { createExifTool, edgeFingerprint, HashPool, openWorkspace, sha256File, type Workspace } from "@archive/core";
 import { scanLibrary } from "@archive/scan";
 import {
+  BatchPool,
   chooseKeeper,
   duplicateOf,
   findArchiveDuplicates,
@@ -211,5 +212,31 @@ describe("keeper rule", () => {
     const r = chooseKeeper(members, keepPath);
     expect(r.ordered[0]!.id).toBe(want);
     expect(r.reason).toBe(reason);
+  });
+});
+
+describe("BatchPool", () => {
+  it("gives the same edge fingerprint as core's edgeFingerprint and the same SHA-256 as sha256File", async () => {
+    const d = tmp("dedupe-batch-");
+    const files: [string, number][] = [];
+    for (const n of [0, 1, 4095, 4096, 4097, 8192, 20_000]) {
+      const p = join(d, `f${n}`);
+      writeFileSync(p, Buffer.from(Array.from({ length: n }, (_, i) => (i * 13 + n) & 255)));
+      files.push([p, n]);
+    }
+    const b = new BatchPool(2);
+    try {
+      const edges = await b.runAll("edge", files, 3);
+      const shas = await b.runAll("sha", files, 2);
+      for (const [i, [p, n]] of files.entries()) {
+        expect(edges[i]!.value).toBe(await edgeFingerprint(p, n));
+        expect(shas[i]!.value).toBe(await sha256File(p));
+        expect(shas[i]!.size).toBe(n);
+      }
+      const missing = await b.run("sha", [[join(d, "nope"), 1]]);
+      expect(missing[0]!.code).toBe("ENOENT");
+    } finally {
+      await b.close();
+    }
   });
 });
