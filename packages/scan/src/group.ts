@@ -7,7 +7,8 @@ const LIVE_NAME_WINDOW_MS = 5_000;
  * Rebuild the Live Photo, burst and edit groups from the catalog, all in SQL so it costs the
  * same memory for 100 files or 100,000.
  * - live: still (MakerNote MediaGroupUUID) and video (ContentIdentifier) with the same id; only
- *   when neither side has an id, the same folder + name with capture times within 5 s;
+ *   when at most one side has an id (and it matched nothing), the same folder + name with capture
+ *   times within 5 s;
  * - burst: the same Apple BurstUUID;
  * - edit: an original with its edited renders (IMG_E1234, *_edited) and AAE sidecars (IMG_1234.AAE,
  *   IMG_O1234.aae); sidecars and edits without a capture time of their own take the original's.
@@ -28,14 +29,16 @@ export function regroup(catalog: Catalog): void {
       SELECT g.id, i.id, CASE WHEN i.kind = 'video' THEN 'video' ELSE 'still' END
       FROM groups g JOIN items i ON i.content_id = g.key AND i.missing = 0 AND i.error IS NULL
       WHERE g.type = 'live' AND i.kind IN ('video', 'photo', 'raw') AND i.variant <> 'edit'`);
-    // Name fallback: same folder and name, no content id on either side, times close together.
+    // Name fallback: same folder and name, times close together, and at most one side has a
+    // content id (a still re-saved by an app loses its MakerNote while the MOV keeps its id;
+    // two different ids are two different Live Photos).
     const pairs = db
       .prepare(
         `SELECT p.id AS still, v.id AS video, p.dir AS dir, p.base_stem AS stem FROM items p
          JOIN items v ON v.source_id = p.source_id AND v.dir = p.dir AND v.base_stem = p.base_stem
          WHERE p.kind IN ('photo', 'raw') AND v.kind = 'video' AND p.variant = 'original' AND v.variant = 'original'
            AND p.missing = 0 AND v.missing = 0 AND p.error IS NULL AND v.error IS NULL
-           AND p.content_id IS NULL AND v.content_id IS NULL
+           AND (p.content_id IS NULL OR v.content_id IS NULL)
            AND (p.capture_source NOT IN ('exif', 'quicktime') OR v.capture_source NOT IN ('exif', 'quicktime')
                 OR ABS(p.capture_utc_ms - v.capture_utc_ms) <= ?)
            AND NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
