@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => (await import("./commands/convert.js")).default,
   manifest: async () => (await import("./commands/manifest.js")).default,
   verify: async () => (await import("./commands/verify.js")).default,
+  report: async () => (await import("./commands/report.js")).default,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -40,6 +41,7 @@ const SUMMARIES: Record<string, string> = {
   convert: "HEIC->JPEG, HEVC/HDR->H.264 MP4, the rest copied; metadata carried over",
   manifest: "SHA-256 of every archived file: manifest-sha256.txt (sha256sum -c), optional BagIt bag",
   verify: "prove the archive: SHA-256 fixity, completeness, metadata parity, decode/playback",
+  report: "one offline HTML page: timeline, bytes, results, failures, duplicates, spot-check thumbnails",
 };
 
 function mainHelp(): string {

@@ -1,0 +1,283 @@
+import type { Catalog } from "@archive/core";
+
+/** One month of the timeline: items captured then, by what a person would call them. */
+export interface MonthCount {
+  year: number;
+  month: number;
+  photos: number;
+  videos: number;
+  /** Live Photos, counted once per pair (the still). */
+  live: number;
+}
+
+export interface BytesRow {
+  key: string;
+  files: number;
+  bytes: number;
+}
+
+export interface JobCounts {
+  converted: number;
+  copied: number;
+  linked: number;
+  duplicates: number;
+  skipped: number;
+  failed: number;
+  /** Jobs whose params carry warnings. */
+  warned: number;
+  bytesOut: number;
+  /** Items that could be archived but have no job yet. */
+  pending: number;
+}
+
+export interface Failure {
+  /** Where it was found: scan (unreadable at plan time) or convert. */
+  stage: "scan" | "convert" | "verify";
+  path: string;
+  reason: string;
+}
+
+export interface DuplicateSummary {
+  /** Groups of identical content (dedupe's 'duplicate' groups, else equal SHA-256). */
+  groups: number;
+  files: number;
+  /** Bytes that one copy per group would save. */
+  bytesSaved: number;
+  source: "dedupe" | "sha256" | "none";
+  /** The largest groups, for the page. */
+  top: { size: number; count: number; paths: string[] }[];
+  /** Jobs that archived an item as a duplicate of another. */
+  duplicateJobs: number;
+}
+
+export interface SampleItem {
+  id: number;
+  relPath: string;
+  sourceRoot: string;
+  kind: string;
+  format: string;
+  captureLocal: string | null;
+  captureOffset: string | null;
+  year: number | null;
+  model: string | null;
+  hasGps: boolean;
+  icc: string | null;
+  hdr: string | null;
+  orientation: number | null;
+  rotation: number | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  size: number;
+  mtimeMs: number;
+  action: string;
+  outputRel: string;
+  outputSize: number | null;
+  outputSha256: string | null;
+  /** Rotated in the source (EXIF orientation >= 5 or a 90/270 irot). */
+  rotated: boolean;
+}
+
+/** The SQL that defines a timeline month; exported so tests count the same way. */
+export const TIMELINE_WHERE = "i.missing = 0 AND i.kind IN ('photo', 'raw', 'video') AND i.capture_year IS NOT NULL AND i.capture_month IS NOT NULL";
+
+/** Items per capture month (local time), stacked photos / videos / Live Photos. */
+export function timeline(cat: Catalog): { months: MonthCount[]; undated: number } {
+  const months = cat.db
+    .prepare(
+      `WITH live AS (
+         SELECT DISTINCT gm.item_id FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.type = 'live'
+       )
+       SELECT i.capture_year AS year, i.capture_month AS month,
+         SUM(CASE WHEN l.item_id IS NULL AND i.kind IN ('photo', 'raw') THEN 1 ELSE 0 END) AS photos,
+         SUM(CASE WHEN l.item_id IS NULL AND i.kind = 'video' THEN 1 ELSE 0 END) AS videos,
+         SUM(CASE WHEN l.item_id IS NOT NULL AND i.kind IN ('photo', 'raw') THEN 1 ELSE 0 END) AS live
+       FROM items i LEFT JOIN live l ON l.item_id = i.id
+       WHERE ${TIMELINE_WHERE}
+       GROUP BY i.capture_year, i.capture_month
+       ORDER BY i.capture_year, i.capture_month`,
+    )
+    .all() as MonthCount[];
+  const undated = (
+    cat.db
+      .prepare("SELECT COUNT(*) AS n FROM items i WHERE i.missing = 0 AND i.kind IN ('photo', 'raw', 'video') AND (i.capture_year IS NULL OR i.capture_month IS NULL)")
+      .get() as { n: number }
+  ).n;
+  return { months, undated };
+}
+
+/** Source bytes by capture year ("undated" last). */
+export function bytesByYear(cat: Catalog): BytesRow[] {
+  return cat.db
+    .prepare(
+      `SELECT COALESCE(CAST(capture_year AS TEXT), 'undated') AS key, COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes
+       FROM items WHERE missing = 0 GROUP BY capture_year ORDER BY capture_year IS NULL, capture_year`,
+    )
+    .all() as BytesRow[];
+}
+
+/** Source bytes by kind (photo, video, raw, sidecar, other). */
+export function bytesByKind(cat: Catalog): BytesRow[] {
+  return cat.db
+    .prepare("SELECT kind AS key, COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes FROM items WHERE missing = 0 GROUP BY kind ORDER BY bytes DESC")
+    .all() as BytesRow[];
+}
+
+/** Outcomes of the job journal. */
+export function jobCounts(cat: Catalog): JobCounts {
+  const r = cat.db
+    .prepare(
+      `SELECT
+         COALESCE(SUM(action = 'convert' AND status = 'done'), 0) AS converted,
+         COALESCE(SUM(action = 'copy' AND status = 'done'), 0) AS copied,
+         COALESCE(SUM(action = 'link' AND status = 'done'), 0) AS linked,
+         COALESCE(SUM(action = 'duplicate' AND status = 'done'), 0) AS duplicates,
+         COALESCE(SUM(status = 'skipped'), 0) AS skipped,
+         COALESCE(SUM(status = 'failed'), 0) AS failed,
+         COALESCE(SUM(params LIKE '%"warnings":[{%' OR params LIKE '%"warnings":["%'), 0) AS warned,
+         COALESCE(SUM(CASE WHEN status = 'done' THEN output_size END), 0) AS bytesOut
+       FROM jobs`,
+    )
+    .get() as Omit<JobCounts, "pending">;
+  const pending = (
+    cat.db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM items i WHERE i.missing = 0 AND i.error IS NULL AND i.kind IN ('photo', 'raw', 'video', 'sidecar') AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id)",
+      )
+      .get() as { n: number }
+  ).n;
+  return { ...r, pending };
+}
+
+/** Why items were skipped, grouped by reason. */
+export function skippedReasons(cat: Catalog): { reason: string; count: number }[] {
+  return cat.db
+    .prepare("SELECT COALESCE(reason, '(no reason recorded)') AS reason, COUNT(*) AS count FROM jobs WHERE status = 'skipped' GROUP BY reason ORDER BY count DESC LIMIT 50")
+    .all() as { reason: string; count: number }[];
+}
+
+/** Every failure: unreadable at scan time, or failed in convert (at most `limit`, with the total). */
+export function failures(cat: Catalog, limit: number): { list: Failure[]; total: number } {
+  const sql = `
+    SELECT 'convert' AS stage, i.rel_path AS path, COALESCE(j.reason, 'failed') AS reason
+      FROM jobs j JOIN items i ON i.id = j.item_id WHERE j.status = 'failed'
+    UNION ALL
+    SELECT 'scan' AS stage, i.rel_path AS path, i.error AS reason
+      FROM items i WHERE i.error IS NOT NULL AND i.missing = 0
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id AND j.status = 'failed')`;
+  const total = (cat.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get() as { n: number }).n;
+  const list = cat.db.prepare(`${sql} ORDER BY path LIMIT ?`).all(limit) as Failure[];
+  return { list, total };
+}
+
+/** Duplicate groups and the bytes one copy per group would save. */
+export function duplicates(cat: Catalog): DuplicateSummary {
+  const duplicateJobs = (cat.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE action = 'duplicate'").get() as { n: number }).n;
+  const dedupeGroups = (cat.db.prepare("SELECT COUNT(*) AS n FROM groups WHERE type = 'duplicate'").get() as { n: number }).n;
+  if (dedupeGroups > 0) {
+    const agg = cat.db
+      .prepare(
+        `SELECT COUNT(*) AS groups, COALESCE(SUM(n), 0) AS files, COALESCE(SUM(saved), 0) AS bytesSaved FROM (
+           SELECT g.id, COUNT(*) AS n, SUM(i.size) - MAX(i.size) AS saved
+           FROM groups g JOIN group_members gm ON gm.group_id = g.id JOIN items i ON i.id = gm.item_id
+           WHERE g.type = 'duplicate' GROUP BY g.id HAVING COUNT(*) > 1)`,
+      )
+      .get() as { groups: number; files: number; bytesSaved: number };
+    const top = cat.db
+      .prepare(
+        `SELECT MAX(i.size) AS size, COUNT(*) AS count, json_group_array(i.rel_path) AS paths
+         FROM groups g JOIN group_members gm ON gm.group_id = g.id JOIN items i ON i.id = gm.item_id
+         WHERE g.type = 'duplicate' GROUP BY g.id HAVING COUNT(*) > 1
+         ORDER BY SUM(i.size) - MAX(i.size) DESC LIMIT 20`,
+      )
+      .all() as { size: number; count: number; paths: string }[];
+    return { ...agg, source: "dedupe", top: top.map((t) => ({ ...t, paths: JSON.parse(t.paths) as string[] })), duplicateJobs };
+  }
+  // Equal SHA-256, counting hard links (same device + inode) once: they take no extra space.
+  const grouped = `
+    SELECT sha256, MAX(size) AS size, COUNT(*) AS count,
+      COUNT(DISTINCT COALESCE(dev || ':' || ino, 'id' || id)) AS copies, json_group_array(rel_path) AS paths
+    FROM items WHERE sha256 IS NOT NULL AND missing = 0 AND size > 0
+    GROUP BY sha256 HAVING copies > 1`;
+  const agg = cat.db
+    .prepare(`SELECT COUNT(*) AS groups, COALESCE(SUM(count), 0) AS files, COALESCE(SUM(size * (copies - 1)), 0) AS bytesSaved FROM (${grouped})`)
+    .get() as { groups: number; files: number; bytesSaved: number };
+  const top = cat.db.prepare(`${grouped} ORDER BY size * (copies - 1) DESC LIMIT 20`).all() as { size: number; count: number; paths: string }[];
+  return {
+    ...agg,
+    source: agg.groups ? "sha256" : "none",
+    top: top.map((t) => ({ size: t.size, count: t.count, paths: JSON.parse(t.paths) as string[] })),
+    duplicateJobs,
+  };
+}
+
+interface SampleRow {
+  id: number; rel_path: string; root: string; kind: string; format: string; capture_local: string | null; capture_offset: string | null;
+  capture_year: number | null; model: string | null; gps_lat: number | null; icc: string | null; hdr: string | null;
+  orientation: number | null; rotation: number | null; width: number | null; height: number | null; duration: number | null;
+  size: number; mtime_ms: number; action: string; output_rel: string; output_size: number | null; output_sha256: string | null; special: number;
+}
+
+const ROTATED = "(COALESCE(i.orientation, 1) >= 5 OR COALESCE(i.rotation, 0) % 180 <> 0)";
+
+/**
+ * The spot-check sample: archived photos and videos, rotated and HDR items first, then spread
+ * across years and device models (round-robin over year x model, a stable pseudo-random order
+ * inside each). `eligible` can restrict the candidates (e.g. to items whose thumbnails exist).
+ */
+export function sample(cat: Catalog, n: number, eligible?: ReadonlySet<number>): SampleItem[] {
+  if (n <= 0) return [];
+  const rows = cat.db
+    .prepare(
+      `WITH c AS (
+         SELECT i.*, s.root, j.action, j.output_rel, j.output_size, j.output_sha256,
+           CASE WHEN ${ROTATED} OR i.hdr IS NOT NULL THEN 1 ELSE 0 END AS special
+         FROM jobs j JOIN items i ON i.id = j.item_id JOIN sources s ON s.id = i.source_id
+         WHERE j.status = 'done' AND j.action IN ('convert', 'copy', 'link') AND j.output_rel IS NOT NULL
+           AND i.kind IN ('photo', 'video') AND i.missing = 0
+       ), r AS (
+         SELECT c.*, ROW_NUMBER() OVER (
+           PARTITION BY special, capture_year, model ORDER BY (action = 'convert') DESC, (id * 2654435761) % 4294967296
+         ) AS rn FROM c
+       )
+       SELECT id, rel_path, root, kind, format, capture_local, capture_offset, capture_year, model, gps_lat, icc, hdr,
+         orientation, rotation, width, height, duration, size, mtime_ms, action, output_rel, output_size, output_sha256, special
+       FROM r ORDER BY special DESC, rn, capture_year, model, id
+       LIMIT ?`,
+    )
+    .all(eligible ? Math.max(n * 50, 5000) : n) as SampleRow[];
+  const picked = eligible ? rows.filter((r) => eligible.has(r.id)).slice(0, n) : rows;
+  return picked.map((r) => ({
+    id: r.id,
+    relPath: r.rel_path,
+    sourceRoot: r.root,
+    kind: r.kind,
+    format: r.format,
+    captureLocal: r.capture_local,
+    captureOffset: r.capture_offset,
+    year: r.capture_year,
+    model: r.model,
+    hasGps: r.gps_lat !== null,
+    icc: r.icc,
+    hdr: r.hdr,
+    orientation: r.orientation,
+    rotation: r.rotation,
+    width: r.width,
+    height: r.height,
+    duration: r.duration,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    action: r.action,
+    outputRel: r.output_rel,
+    outputSize: r.output_size,
+    outputSha256: r.output_sha256,
+    rotated: (r.orientation ?? 1) >= 5 || (r.rotation ?? 0) % 180 !== 0,
+  }));
+}
+
+/** Totals for the header. */
+export function totals(cat: Catalog): { files: number; bytes: number; firstYear: number | null; lastYear: number | null } {
+  return cat.db
+    .prepare("SELECT COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes, MIN(capture_year) AS firstYear, MAX(capture_year) AS lastYear FROM items WHERE missing = 0")
+    .get() as { files: number; bytes: number; firstYear: number | null; lastYear: number | null };
+}

@@ -1,0 +1,167 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp, { type Sharp } from "sharp";
+import { execTool, insideWorkspace, reasonOf, resolveTool, writeAtomically } from "@archive/core";
+import { decodePrimary } from "@archive/convert";
+import type { SampleItem } from "./data.js";
+
+/** Long side of every thumbnail, in pixels. */
+export const THUMB_SIZE = 320;
+
+/** A thumbnail on disk (relative to the report folder), or why there is none. */
+export type Thumb = { file: string; width: number; height: number } | { error: string };
+
+export interface ThumbPair {
+  source: Thumb;
+  output: Thumb;
+}
+
+const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/**
+ * Cache names change when the file they show changes (size, mtime, output hash), so a
+ * re-converted item gets a fresh thumbnail and an unchanged one is never redone.
+ */
+export function thumbNames(it: SampleItem): { source: string; output: string } {
+  return {
+    source: `thumbs/${it.id}-s-${short(`${it.relPath}\0${it.size}\0${it.mtimeMs}`)}.jpg`,
+    output: `thumbs/${it.id}-o-${short(`${it.outputRel}\0${it.outputSize ?? ""}\0${it.outputSha256 ?? ""}`)}.jpg`,
+  };
+}
+
+/** Item ids whose thumbnails (both) are already cached: reports can sample from only these. */
+export function cachedIds(reportDir: string, items: Iterable<SampleItem>): Set<number> {
+  const out = new Set<number>();
+  for (const it of items) {
+    const n = thumbNames(it);
+    if (existsSync(join(reportDir, n.source)) && existsSync(join(reportDir, n.output))) out.add(it.id);
+  }
+  return out;
+}
+
+/** Insert an ICC profile as APP2 segments right after SOI, so a browser shows the pixels in their own colour space. */
+export function withIcc(jpeg: Buffer, icc: Buffer | null): Buffer {
+  if (!icc || icc.length === 0 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return jpeg;
+  const max = 65519 - 16;
+  const chunks = Math.ceil(icc.length / max);
+  if (chunks > 255) return jpeg;
+  const segs: Buffer[] = [jpeg.subarray(0, 2)];
+  for (let i = 0; i < chunks; i++) {
+    const part = icc.subarray(i * max, (i + 1) * max);
+    const head = Buffer.alloc(18);
+    head[0] = 0xff;
+    head[1] = 0xe2;
+    head.writeUInt16BE(2 + 14 + part.length, 2);
+    head.write("ICC_PROFILE\0", 4, "latin1");
+    head[16] = i + 1;
+    head[17] = chunks;
+    segs.push(head, part);
+  }
+  segs.push(jpeg.subarray(2));
+  return Buffer.concat(segs);
+}
+
+function resized(img: Sharp): Sharp {
+  return img.resize(THUMB_SIZE, THUMB_SIZE, { fit: "inside", withoutEnlargement: true }).jpeg({ quality: 80, mozjpeg: false });
+}
+
+async function sizeOf(file: string): Promise<{ width: number; height: number }> {
+  const m = await sharp(file).metadata();
+  return { width: m.width ?? 0, height: m.height ?? 0 };
+}
+
+/**
+ * A still of any photo we archive, as the user will see it upright: HEIC/HEIF through our own
+ * decoder (irot applied, its ICC profile attached), everything else through sharp (EXIF
+ * orientation applied, ICC profile kept as is).
+ */
+async function photoThumb(src: string, heif: boolean, out: string): Promise<void> {
+  if (heif) {
+    const d = await decodePrimary(await readFile(src));
+    const jpeg = await resized(sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } })).toBuffer();
+    await writeAtomically(out, (tmp) => writeFile(tmp, withIcc(jpeg, d.icc)));
+    return;
+  }
+  await writeAtomically(out, async (tmp) => {
+    await resized(sharp(src, { failOn: "error" }).autoOrient().keepIccProfile()).toFile(tmp);
+  });
+}
+
+/** The first frame of a video (ffmpeg applies the display rotation), scaled to the thumbnail size. */
+async function posterThumb(ffmpeg: string, src: string, out: string): Promise<void> {
+  await writeAtomically(out, async (tmp) => {
+    await execTool(
+      ffmpeg,
+      ["-v", "error", "-nostdin", "-y", "-ss", "0", "-i", src, "-frames:v", "1",
+        "-vf", `scale=${THUMB_SIZE}:${THUMB_SIZE}:force_original_aspect_ratio=decrease`, "-q:v", "4", "-f", "image2", tmp],
+      { timeoutMs: 60_000 },
+    );
+  });
+}
+
+export interface ThumbOptions {
+  /** The workspace root. */
+  root: string;
+  /** <root>/report. */
+  reportDir: string;
+  ffmpeg?: string;
+  signal?: AbortSignal;
+  onThumb?: (done: number, total: number) => void;
+}
+
+/** Make (or reuse) the source and output thumbnails of each sampled item; never throws for one item. */
+export async function makeThumbs(items: readonly SampleItem[], options: ThumbOptions): Promise<{ pairs: Map<number, ThumbPair>; generated: number; cached: number }> {
+  const pairs = new Map<number, ThumbPair>();
+  let ffmpeg: string | null | undefined;
+  let ffmpegError = "";
+  let generated = 0;
+  let cached = 0;
+  const one = async (rel: string, make: (abs: string) => Promise<void>): Promise<Thumb> => {
+    const abs = join(options.reportDir, rel);
+    try {
+      if (existsSync(abs)) cached++;
+      else {
+        await make(abs);
+        generated++;
+      }
+      return { file: rel, ...(await sizeOf(abs)) };
+    } catch (err) {
+      return { error: reasonOf(err).split("\n")[0]!.slice(0, 300) };
+    }
+  };
+  let done = 0;
+  for (const it of items) {
+    if (options.signal?.aborted) break;
+    const names = thumbNames(it);
+    const src = join(it.sourceRoot, it.relPath);
+    const outAbs = insideWorkspace(options.root, it.outputRel);
+    let pair: ThumbPair;
+    if (it.kind === "video") {
+      if (ffmpeg === undefined) {
+        try {
+          ffmpeg = resolveTool("ffmpeg", options.ffmpeg).path;
+        } catch (err) {
+          ffmpeg = null;
+          ffmpegError = reasonOf(err);
+        }
+      }
+      const ff = ffmpeg;
+      const poster = (file: string) => async (abs: string) => {
+        if (!ff) throw new Error(ffmpegError);
+        await posterThumb(ff, file, abs);
+      };
+      pair = { source: await one(names.source, poster(src)), output: await one(names.output, poster(outAbs)) };
+    } else {
+      const heif = it.format === "heic" || it.format === "heif" || it.format === "avif";
+      pair = {
+        source: await one(names.source, (abs) => photoThumb(src, heif, abs)),
+        output: await one(names.output, (abs) => photoThumb(outAbs, /\.(heic|heif|avif)$/i.test(it.outputRel), abs)),
+      };
+    }
+    pairs.set(it.id, pair);
+    options.onThumb?.(++done, items.length);
+  }
+  return { pairs, generated, cached };
+}
