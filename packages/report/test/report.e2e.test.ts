@@ -1,0 +1,156 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCatalog } from "@archive/core";
+import { TIMELINE_WHERE } from "@archive/report";
+
+const execFileP = promisify(execFile);
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const REAL = resolve(repoRoot, "../shared/fixtures/real");
+const CLI = join(repoRoot, "packages/cli/bin/archive.js");
+const CHROMIUM = "/usr/bin/chromium";
+const CI = process.env.CI === "true";
+
+const haveReal = existsSync(REAL);
+if (!haveReal) {
+  if (CI) throw new Error(`report: fixtures missing at ${REAL} (CI=true: failing instead of skipping)`);
+  console.warn(`report: skipping the end-to-end test: ${REAL} not found`);
+}
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  if (CI) throw new Error(`report: ${CHROMIUM} missing (CI=true: failing instead of skipping; apt-get install chromium)`);
+  console.warn(`report: skipping the browser checks: ${CHROMIUM} not found (apt-get install chromium)`);
+}
+
+async function archive(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await execFileP(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+interface ReportJson {
+  file: string;
+  months: number;
+  failures: number;
+  sampled: number;
+  thumbsGenerated: number;
+  thumbsCached: number;
+  thumbErrors: { path: string; reason: string }[];
+}
+
+describe.skipIf(!haveReal)("archive report on the real fixtures", () => {
+  let ws: string;
+  let first: ReportJson;
+  let second: ReportJson;
+  let sqlMonths: number;
+
+  beforeAll(async () => {
+    ws = mkdtempSync(join(tmpdir(), "archive-report-"));
+    const plan = await archive(["plan", REAL, "-q", "--json"], ws);
+    expect(plan.code, plan.stderr).toBe(0);
+    // A subset keeps the test short: 2023 has the rotated osxphotos/IMG_1853.HEIC (+ its edit),
+    // 2026 the corrupt pillow_heif files (which fail).
+    for (const year of ["2023", "2026"]) {
+      const c = await archive(["convert", "--year", year, "-q", "--json"], ws);
+      expect([0, 1], c.stderr).toContain(c.code);
+    }
+    const r1 = await archive(["report", "--json"], ws);
+    expect(r1.code, r1.stderr).toBe(0);
+    first = JSON.parse(r1.stdout) as ReportJson;
+    const r2 = await archive(["report", "--json"], ws);
+    expect(r2.code, r2.stderr).toBe(0);
+    second = JSON.parse(r2.stdout) as ReportJson;
+    const cat = openCatalog(join(ws, ".archive/catalog.db"), { readonly: true });
+    try {
+      sqlMonths = (cat.db.prepare(`SELECT COUNT(DISTINCT i.capture_year * 100 + i.capture_month) AS n FROM items i WHERE ${TIMELINE_WHERE}`).get() as { n: number }).n;
+    } finally {
+      cat.close();
+    }
+  });
+
+  afterAll(() => {
+    if (ws) rmSync(ws, { recursive: true, force: true });
+  });
+
+  it("writes the page, with thumbnails made once and then cached", () => {
+    expect(first.file).toBe(join(ws, "report", "index.html"));
+    expect(existsSync(first.file)).toBe(true);
+    expect(first.months).toBe(sqlMonths);
+    expect(sqlMonths).toBeGreaterThan(10);
+    expect(first.sampled).toBeGreaterThan(2);
+    expect(first.thumbErrors).toEqual([]);
+    expect(first.thumbsGenerated).toBe(first.sampled * 2);
+    expect(second.thumbsGenerated).toBe(0);
+    expect(second.thumbsCached).toBe(first.sampled * 2);
+  });
+
+  describe.skipIf(!haveChromium)("in headless Chromium", () => {
+    it("shows every month, names the corrupt files, shows the rotated photo upright, works offline and in dark mode", async () => {
+      const { chromium } = await import("playwright-core");
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+        const remote: string[] = [];
+        page.on("request", (r) => {
+          if (!r.url().startsWith("file:")) remote.push(r.url());
+        });
+        await page.goto(pathToFileURL(first.file).href, { waitUntil: "load" });
+
+        // Timeline: one group per month with items, as many as SQL counts.
+        const months = await page.$$eval("#timeline g.month", (gs) => gs.map((g) => g.getAttribute("data-month")));
+        expect(months.length).toBe(sqlMonths);
+        expect(new Set(months).size).toBe(sqlMonths);
+
+        // Failures: the corrupt files by path, each with a reason.
+        const failed = await page.$$eval("#failures li", (lis) => lis.map((li) => ({ path: li.getAttribute("data-path"), text: li.textContent ?? "" })));
+        const paths = failed.map((f) => f.path);
+        expect(paths).toContain("pillow_heif/truncated.heic");
+        expect(paths).toContain("pillow_heif/empty.heic");
+        expect(failed.find((f) => f.path === "pillow_heif/truncated.heic")!.text).toMatch(/truncated/i);
+
+        // Spot check: IMG_1853.HEIC is displayed 3024x4032 (portrait); both thumbnails must be portrait.
+        const card = page.locator('.card[data-item="osxphotos/IMG_1853.HEIC"]');
+        await expect(card.count()).resolves.toBe(1);
+        expect(await card.getAttribute("data-displayed")).toBe("3024x4032");
+        const sizes = await card.locator("img").evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
+        expect(sizes).toHaveLength(2);
+        for (const [w, h] of sizes) {
+          expect(w).toBeGreaterThan(0);
+          expect(h / w!).toBeCloseTo(4032 / 3024, 1);
+        }
+        // Every thumbnail on the page loaded.
+        const broken = await page.$$eval("img", (imgs) => imgs.filter((i) => !(i as HTMLImageElement).naturalWidth).map((i) => i.getAttribute("src")));
+        expect(broken).toEqual([]);
+        expect(remote).toEqual([]);
+
+        // Readable on a phone: nothing but the timeline's own scroller is wider than the screen.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(overflow).toBeLessThanOrEqual(390);
+
+        mkdirSync(join(repoRoot, "test-results"), { recursive: true });
+        await page.screenshot({ path: join(repoRoot, "test-results/report.png"), fullPage: true });
+
+        // prefers-color-scheme: the dark palette applies.
+        const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        await page.emulateMedia({ colorScheme: "dark" });
+        const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        expect(light).toBe("rgb(255, 255, 255)");
+        expect(dark).not.toBe(light);
+        await page.screenshot({ path: join(repoRoot, "test-results/report-dark.png") });
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+});
