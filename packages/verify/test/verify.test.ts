@@ -110,10 +110,12 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("a truncated video fails fixity and decode; re-made manifest still fails decode", async () => {
+  it("a truncated video fails fixity, and decode even after the manifest is re-made", async () => {
     const dir = await cloneArchive(template);
     const f = join(dir, "converted/2021/train.mp4");
     await truncate(f, Math.floor((await stat(f)).size * 0.6));
+    const before = await verifyAt(dir, { quick: true });
+    expect(failuresOf(before)).toContainEqual(expect.objectContaining({ check: "fixity", path: "converted/2021/train.mp4" }));
     await manifestOf(dir); // fixity now agrees with the damaged bytes: decode must still catch it
     const r = await verifyAt(dir);
     expect(r.ok).toBe(false);
@@ -182,6 +184,20 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     expect(bad.code).toBe(1);
     const report = JSON.parse(bad.stdout) as VerifyReport;
     expect(failuresOf(report)).toContainEqual(expect.objectContaining({ check: "fixity", path: "converted/2019/with-gps.mov" }));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the CLI: archive manifest --bagit writes the manifest and the bag; --help documents both", async () => {
+    const bin = join(repoRoot(), "packages/cli/bin/archive.js");
+    const dir = await cloneArchive(template);
+    const r = await execFileP(process.execPath, [bin, "manifest", "--bagit", "-C", dir], { env: { ...process.env, NO_COLOR: "1" } });
+    expect(r.stdout).toContain("4 files");
+    expect(await readFile(join(dir, "bag/manifest-sha256.txt"), "utf8")).toContain("  data/converted/2011/Apple iPhone 4.jpg\n");
+    expect((await stat(join(dir, "bag/data/converted/2021/train.mp4"))).ino).toBe((await stat(join(dir, "converted/2021/train.mp4"))).ino);
+    for (const cmd of ["manifest", "verify"]) {
+      const h = await execFileP(process.execPath, [bin, cmd, "--help"]);
+      expect(h.stdout).toContain(cmd === "manifest" ? "--bagit" : "--quick");
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
