@@ -60,8 +60,10 @@ export function parityFromTags(t: Tags): ParityMeta {
   const h = num(t.ImageHeight) ?? num(t.ExifImageHeight);
   if (w && h) {
     const o = num(t.Orientation);
-    const rot = video ? num(t.Rotation) : undefined;
-    const swap = (o !== undefined && o >= 5 && o <= 8) || (rot !== undefined && Math.abs(rot % 180) === 90);
+    // videos: the display matrix in degrees; HEIF: exiftool's Rotation is `irot` as text ("Rotate 90 CW").
+    // iPhones write both irot and EXIF Orientation for the same turn, so either one means "swapped".
+    const rot = num(t.Rotation) ?? (/\b(90|270)\b/.test(raw(t.Rotation) ?? "") ? 90 : undefined);
+    const swap = (!video && o !== undefined && o >= 5 && o <= 8) || (rot !== undefined && Math.abs(rot % 180) === 90);
     m.width = swap ? h : w;
     m.height = swap ? w : h;
   }
