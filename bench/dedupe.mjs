@@ -14,7 +14,7 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { HashPool, createExifTool, openWorkspace } from "@archive/core";
+import { createExifTool, openWorkspace } from "@archive/core";
 import { scanLibrary } from "@archive/scan";
 import { findSourceDuplicates } from "@archive/dedupe";
 
@@ -120,13 +120,7 @@ async function ours() {
   // cold catalog: no SHA-256 known, no groups recorded
   ws.catalog.db.exec("UPDATE items SET sha256 = NULL; DELETE FROM groups WHERE type = 'duplicate'");
   const t = performance.now();
-  const pool = new HashPool();
-  let r;
-  try {
-    r = await findSourceDuplicates({ catalog: ws.catalog, pool });
-  } finally {
-    await pool.close();
-  }
+  const r = await findSourceDuplicates({ catalog: ws.catalog });
   const ms = performance.now() - t;
   return { ms, groups: r.groups.map((g) => [g.keeper.path, ...g.duplicates.map((d) => d.path)]), stats: r.stats };
 }
@@ -202,7 +196,7 @@ Every tool found exactly the same groups (the script compares them and fails oth
 ${rows.join("\n")}
 
 - archive dedupe = \`findSourceDuplicates\` on a catalog where no SHA-256 is known yet (cleared before each run; a
-  re-run with the cache warm hashes nothing), including starting and stopping the SHA-256 worker threads.
+  re-run with the cache warm hashes nothing), including starting and stopping its worker threads.
   Its stages on this tree: ${stats.candidates} same-size candidates, ${stats.edgeRead} edge reads, ${stats.edgeDropped} ruled out by the edges, ${stats.sha256Hashed} full SHA-256.
 - Building the catalog first (\`scanLibrary\`, what \`archive plan\` does: walk, stat, magic bytes) took ${(scanMs / 1000).toFixed(2)} s;
   that is shared with every other command and not counted above.

@@ -148,7 +148,8 @@ export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeRe
     await runStages(
       walkGroups(o.workspace, o.catalog, o.includeEmpty ? 0 : 1, cache),
       {
-        pool: o.pool, onEvent, stats, problems,
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        onEvent, stats, problems,
         ...(o.signal ? { signal: o.signal } : {}),
         remember(c, sha) {
           pending.push([sha, c]);

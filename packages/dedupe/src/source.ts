@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { noEvents, type Catalog, type HashPool, type OnEvent } from "@archive/core";
+import { noEvents, type Catalog, type OnEvent } from "@archive/core";
 import { chooseKeeper, type KeepReason, type KeeperFacts } from "./keeper.js";
 import { emptyStats, runStages, type Candidate, type ContentSet, type StageStats } from "./stages.js";
 
@@ -46,8 +46,8 @@ export interface DedupeReport {
 
 export interface FindOptions {
   catalog: Catalog;
-  /** The caller's SHA-256 workers; closed by the caller. */
-  pool: HashPool;
+  /** Worker threads for edge reads and SHA-256 (default: min(4, cores)); created and closed per call. */
+  threads?: number;
   /** Zero-byte files count as duplicates of each other (default: they do not). */
   includeEmpty?: boolean;
   /** Prefer keepers under these folders, in order (absolute, or relative to the source / workspace). */
@@ -58,61 +58,50 @@ export interface FindOptions {
   signal?: AbortSignal;
 }
 
-interface ItemRow {
-  id: number;
-  root: string;
-  rel_path: string;
-  size: number;
-  mtime_ms: number;
-  dev: number | null;
-  ino: number | null;
-  sha256: string | null;
-  missing: number;
-  archived: number;
-  in_album: number;
-  capture_utc_ms: number | null;
-}
+/** Columns the stages need, as a raw row: id, root, rel_path, size, mtime_ms, dev, ino, sha256, missing. */
+type ItemRaw = [number, string, string, number, number, number | null, number | null, string | null, number];
 
-type ItemCandidate = Candidate & { row: ItemRow };
+type ItemCandidate = Candidate & { mtimeRow: number; inoRow: number | null };
 
 const DONE_JOB = `EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id AND j.status = 'done' AND j.action <> 'duplicate')`;
 /** Present items, plus archived items from an earlier export whose file is gone but whose SHA-256 is known. */
 const CANDIDATE = `(i.missing = 0 OR (i.sha256 IS NOT NULL AND ${DONE_JOB}))`;
 const PAGE = 512;
 
-/** Same-size groups of candidate items, paged by size so the catalog is never loaded whole. */
+/**
+ * Same-size groups of candidate items, paged by size so the catalog is never loaded whole. Only
+ * the columns the stages need are read (raw rows: this query touches every candidate); the keeper
+ * rule's facts are read later, for group members only.
+ */
 function* sizeGroups(catalog: Catalog, minSize: number): Generator<ItemCandidate[]> {
   const db = catalog.db;
   const sizes = db
     .prepare(`SELECT i.size FROM items i WHERE ${CANDIDATE} AND i.size >= ? AND i.size > ? GROUP BY i.size HAVING COUNT(*) > 1 ORDER BY i.size LIMIT ${PAGE}`)
     .pluck();
-  const members = db.prepare(
-    `SELECT i.id, s.root, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing,
-       j.item_id IS NOT NULL AS archived,
-       i.id IN (SELECT item_id FROM album_items) AS in_album,
-       -- a capture time guessed from the file date says nothing about which copy came first
-       CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms
-     FROM items i JOIN sources s ON s.id = i.source_id
-     LEFT JOIN jobs j ON j.item_id = i.id AND j.status = 'done' AND j.action <> 'duplicate'
-     WHERE (i.missing = 0 OR (i.sha256 IS NOT NULL AND j.item_id IS NOT NULL)) AND i.size = ? ORDER BY i.id`,
-  );
+  const members = db
+    .prepare(
+      `SELECT i.id, s.root, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing
+       FROM items i JOIN sources s ON s.id = i.source_id WHERE ${CANDIDATE} AND i.size = ?`,
+    )
+    .raw(true);
   let after = -1;
   for (;;) {
     const page = sizes.all(minSize, after) as number[];
     if (!page.length) return;
     for (const size of page) {
-      const rows = members.all(size) as ItemRow[];
-      yield rows.map((row) => ({
-        id: row.id,
-        path: join(row.root, row.rel_path),
-        rel: row.rel_path,
-        size: row.size,
-        mtimeMs: row.mtime_ms,
-        dev: row.dev,
-        ino: row.ino,
-        sha256: row.sha256,
-        present: row.missing === 0,
-        row,
+      const rows = members.all(size) as ItemRaw[];
+      yield rows.map(([id, root, rel, sz, mtime, dev, ino, sha, missing]) => ({
+        id,
+        path: join(root, rel),
+        rel,
+        size: sz,
+        mtimeMs: mtime,
+        dev,
+        ino,
+        sha256: sha,
+        present: missing === 0,
+        mtimeRow: mtime,
+        inoRow: ino,
       }));
     }
     after = page[page.length - 1]!;
@@ -161,7 +150,7 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
     const batch = pending;
     pending = [];
     o.catalog.tx(() => {
-      for (const [sha, c] of batch) setSha.run(sha, c.id, c.row.size, c.row.mtime_ms, c.row.ino);
+      for (const [sha, c] of batch) setSha.run(sha, c.id, c.size, c.mtimeRow, c.inoRow);
     });
   };
   const sets: ContentSet<ItemCandidate>[] = [];
@@ -170,7 +159,7 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
     await runStages(
       sizeGroups(o.catalog, o.includeEmpty ? 0 : 1),
       {
-        pool: o.pool,
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
         onEvent,
         stats,
         problems,
@@ -186,18 +175,30 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
     flush();
   }
   const keepPath = o.keepPath ?? [];
+  const factsOf = db.prepare(
+    `SELECT ${DONE_JOB} AS archived, i.id IN (SELECT item_id FROM album_items) AS in_album,
+       -- a capture time guessed from the file date says nothing about which copy came first
+       CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms
+     FROM items i WHERE i.id = ?`,
+  );
+  const facts = new Map<number, { archived: number; in_album: number; capture_utc_ms: number | null }>();
+  const factOf = (id: number) => {
+    let f = facts.get(id);
+    if (!f) facts.set(id, (f = factsOf.get(id) as { archived: number; in_album: number; capture_utc_ms: number | null }));
+    return f;
+  };
   const result = toGroups(
     sets,
     (c) => ({
       id: c.id,
       path: c.path,
       matchPaths: [c.rel],
-      archived: c.row.archived === 1,
-      inAlbum: c.row.in_album === 1,
-      captureUtcMs: c.row.capture_utc_ms,
+      archived: factOf(c.id).archived === 1,
+      inAlbum: factOf(c.id).in_album === 1,
+      captureUtcMs: factOf(c.id).capture_utc_ms,
       present: c.present,
     }),
-    (c) => ({ id: c.id, path: c.path, rel: c.rel, present: c.present, archived: c.row.archived === 1, itemId: c.id }),
+    (c) => ({ id: c.id, path: c.path, rel: c.rel, present: c.present, archived: factOf(c.id).archived === 1, itemId: c.id }),
     keepPath,
   );
   if (o.record !== false) recordGroups(o.catalog, result.groups);

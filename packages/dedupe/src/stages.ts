@@ -1,5 +1,4 @@
-import { statSync } from "node:fs";
-import { forEachLimit, reasonOf, type HashPool, type OnEvent } from "@archive/core";
+import { forEachLimit, type OnEvent } from "@archive/core";
 import { BatchPool } from "./workers.js";
 
 /** One file (or one catalogued item whose file is gone) taking part in duplicate finding. */
@@ -47,9 +46,10 @@ export const emptyStats = (): StageStats => ({
 });
 
 export interface StageOptions<C extends Candidate> {
-  pool: HashPool;
-  /** Workers for edge reads and small files (runStages creates and closes one). */
+  /** Worker threads for edge reads and SHA-256 (runStages creates and closes one unless given). */
   batch?: BatchPool;
+  /** Threads for the BatchPool runStages creates (default: min(4, cores)). */
+  threads?: number;
   /** Persist a freshly computed SHA-256 (only called when the file still matches the candidate). */
   remember(c: C, sha256: string): void;
   onEvent: OnEvent;
@@ -88,6 +88,8 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
 
   const size = distinct[0]!.size;
   const known = new Map<C, string>();
+  /** Hashed in this run (not cached): remembered below. */
+  const fresh = new Set<C>();
   const uncached: C[] = [];
   for (const c of distinct) {
     if (size === 0) known.set(c, EMPTY_SHA256);
@@ -134,38 +136,25 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
         return;
       }
       known.set(c, sha);
-      o.remember(c, sha);
+      fresh.add(c);
     };
-    if (size <= SMALL_FILE) {
-      // small files: whole-file SHA-256 in batches (an edge read would read them whole anyway)
-      const results = await batch.runAll("sha", toHash.map((c) => [c.path, size]), 64);
-      toHash.forEach((c, i) => {
-        const r = results[i]!;
-        if (r.value !== undefined) accept(c, r.value, { size: r.size!, mtimeMs: r.mtimeMs!, ino: r.ino! });
-        else o.problems.push({ path: c.rel, reason: String(r.error) });
-      });
-    } else {
-      await forEachLimit(toHash, Math.max(2, o.pool.size * 2), async (c) => {
-        try {
-          const r = await o.pool.hash(c.path);
-          let st: { size: number; mtimeMs: number; ino: number } | null = null;
-          try {
-            st = statSync(c.path);
-          } catch {
-            st = null;
-          }
-          accept(c, r.sha256, r.size === size ? st : null);
-        } catch (err) {
-          o.problems.push({ path: c.rel, reason: reasonOf(err) });
-        }
-      }, o.signal);
-    }
+    // small files in batches of 64 (an edge read would read them whole anyway), large ones singly
+    const results = await batch.runAll("sha", toHash.map((c) => [c.path, size]), size <= SMALL_FILE ? 64 : 1);
+    toHash.forEach((c, i) => {
+      const r = results[i]!;
+      if (r.value !== undefined) accept(c, r.value, { size: r.size!, mtimeMs: r.mtimeMs!, ino: r.ino! });
+      else o.problems.push({ path: c.rel, reason: r.code && !r.error?.includes(r.code) ? `${r.code}: ${r.error}` : String(r.error) });
+    });
   }
 
   const bySha = new Map<string, C[]>();
   for (const [c, sha] of known) bySha.set(sha, [...(bySha.get(sha) ?? []), c]);
   const sets: ContentSet<C>[] = [];
   for (const [sha256, members] of bySha) {
+    // Remember new hashes of large files always (they are costly to redo), of small files only
+    // when they have a partner: re-reading a unique small file next time is cheaper than
+    // writing thousands of catalog rows now.
+    if (size > SMALL_FILE || members.length > 1) for (const m of members) if (fresh.has(m)) o.remember(m, sha256);
     if (members.length < 2 || !members.some((m) => m.present)) continue;
     members.sort((a, b) => a.id - b.id);
     sets.push({ sha256, size, members, aliases: members.flatMap((m) => aliasesOf.get(m) ?? []) });
@@ -183,9 +172,9 @@ export async function runStages<C extends Candidate>(
   onSet: (s: ContentSet<C>) => void,
 ): Promise<void> {
   let done = 0;
-  const batch = o.batch ?? new BatchPool(o.pool.size);
+  const batch = o.batch ?? new BatchPool(o.threads);
   try {
-    await forEachLimit(groups, Math.max(4, o.pool.size * 2), async (g) => {
+    await forEachLimit(groups, Math.max(4, batch.size * 2), async (g) => {
       for (const s of await compareSameSize(g, { ...o, batch })) onSet(s);
       done += g.length;
       o.onEvent({ kind: "progress", stage: "dedupe", done, bytes: o.stats.bytesHashed });

@@ -66,8 +66,10 @@ export interface BatchResult {
 
 /**
  * Worker threads that take files in batches: "edge" (xxh128 of the first and last `window`
- * bytes, the same value as core's edgeFingerprint) and "sha" (full SHA-256, for small files).
- * Create one per run and `close()` it in `finally`.
+ * bytes, the same value as core's edgeFingerprint) and "sha" (full SHA-256 with node:crypto, as
+ * core's HashPool does, plus the file's size/mtime/inode as hashed). One pool for both stages
+ * rather than core's HashPool beside it: on 2 cores, 4 threads competing and a stat per file on
+ * the main thread measured ~30% slower. Create one per run and `close()` it in `finally`.
  */
 export class BatchPool {
   private readonly workers: Worker[] = [];

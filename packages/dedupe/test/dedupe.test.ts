@@ -3,8 +3,8 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createExifTool, edgeFingerprint, HashPool, openWorkspace, sha256File, type Workspace } from "@archive/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { createExifTool, edgeFingerprint, openWorkspace, sha256File, type Workspace } from "@archive/core";
 import { scanLibrary } from "@archive/scan";
 import {
   BatchPool,
@@ -50,18 +50,13 @@ async function scanInto(ws: Workspace, source: string): Promise<void> {
   }
 }
 
-let pool: HashPool;
 const temps: string[] = [];
 const tmp = (p: string) => {
   const d = mkdtempSync(join(tmpdir(), p));
   temps.push(d);
   return d;
 };
-beforeAll(() => {
-  pool = new HashPool(2);
-});
-afterAll(async () => {
-  await pool.close();
+afterAll(() => {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 
@@ -71,7 +66,7 @@ describe.skipIf(!haveReal)("on ../shared/fixtures/real", () => {
     const ws = openWorkspace(tmp("dedupe-real-"), { create: true });
     try {
       await scanInto(ws, REAL);
-      const r = await findSourceDuplicates({ catalog: ws.catalog, pool });
+      const r = await findSourceDuplicates({ catalog: ws.catalog });
       expect(r.problems).toEqual([]);
       expect(r.groups).toHaveLength(1);
       const g = r.groups[0]!;
@@ -83,7 +78,7 @@ describe.skipIf(!haveReal)("on ../shared/fixtures/real", () => {
       expect(dup).toEqual({ keeperId: g.keeper.id, sha256: g.sha256, keeperOutput: null });
       expect(duplicateOf(ws.catalog, g.keeper.id)).toBeNull();
       // a second run reuses items.sha256 and hashes nothing
-      const again = await findSourceDuplicates({ catalog: ws.catalog, pool });
+      const again = await findSourceDuplicates({ catalog: ws.catalog });
       expect(again.stats.sha256Hashed).toBe(0);
       expect(again.groups.map((x) => x.sha256)).toEqual([g.sha256]);
       expect(newContentCount(ws.catalog).duplicates).toBe(1);
@@ -121,7 +116,7 @@ describe("in a temporary tree", () => {
     const ws = openWorkspace(tmp("dedupe-ws-"), { create: true });
     try {
       await scanInto(ws, src);
-      const r = await findSourceDuplicates({ catalog: ws.catalog, pool });
+      const r = await findSourceDuplicates({ catalog: ws.catalog });
       expect(r.groups).toHaveLength(1);
       const g = r.groups[0]!;
       expect(g.keeper.rel).toBe("a/one.jpg");
@@ -129,7 +124,7 @@ describe("in a temporary tree", () => {
       expect(g.duplicates.map((d) => d.rel)).toEqual(["b/copy of one.jpg"]);
       expect(g.aliases.map((a) => a.rel).sort()).toEqual(["b/hardlink.jpg", "b/symlink.jpg"]);
       expect(r.stats.sha256Hashed).toBe(3); // one.jpg, same-edges.jpg, copy: the aliases are never read
-      const withEmpty = await findSourceDuplicates({ catalog: ws.catalog, pool, includeEmpty: true, keepPath: ["b"] });
+      const withEmpty = await findSourceDuplicates({ catalog: ws.catalog, includeEmpty: true, keepPath: ["b"] });
       expect(withEmpty.groups).toHaveLength(2);
       expect(withEmpty.groups.find((x) => x.size > 0)!.keeper.rel).toBe("b/copy of one.jpg");
       expect(withEmpty.groups.find((x) => x.size > 0)!.reason).toBe("keep-path");
@@ -143,7 +138,7 @@ describe("in a temporary tree", () => {
     const root = tmp("dedupe-archive-");
     const ws = openWorkspace(root, { create: true });
     try {
-      const none = await findArchiveDuplicates({ catalog: ws.catalog, pool, workspace: root });
+      const none = await findArchiveDuplicates({ catalog: ws.catalog, workspace: root });
       expect(none.note).toMatch(/no converted/);
       const data = Buffer.alloc(300_000, 7);
       data.write("unique-ish header", 0);
@@ -156,7 +151,7 @@ describe("in a temporary tree", () => {
       const before = treeHashes(join(root, "converted"));
       const beforeOrig = treeHashes(join(root, "originals"));
 
-      const r = await findArchiveDuplicates({ catalog: ws.catalog, pool, workspace: root });
+      const r = await findArchiveDuplicates({ catalog: ws.catalog, workspace: root });
       expect(r.groups).toHaveLength(1);
       expect(r.groups[0]!.duplicates).toHaveLength(3);
       expect(r.bytesSaved).toBe(3 * 300_000);
@@ -165,7 +160,7 @@ describe("in a temporary tree", () => {
       expect(q.failed).toEqual([]);
       expect(q.done).toHaveLength(3);
       expect(existsSync(join(root, ".archive/quarantine/log.jsonl"))).toBe(true);
-      expect((await findArchiveDuplicates({ catalog: ws.catalog, pool, workspace: root })).groups).toHaveLength(0);
+      expect((await findArchiveDuplicates({ catalog: ws.catalog, workspace: root })).groups).toHaveLength(0);
 
       const back = await restoreQuarantine({ workspace: root, catalog: ws.catalog });
       expect(back.failed).toEqual([]);
@@ -175,7 +170,7 @@ describe("in a temporary tree", () => {
       expect((await restoreQuarantine({ workspace: root, catalog: ws.catalog })).done).toHaveLength(0);
 
       // link: the duplicates become the keeper's inode, bytes unchanged
-      const r2 = await findArchiveDuplicates({ catalog: ws.catalog, pool, workspace: root });
+      const r2 = await findArchiveDuplicates({ catalog: ws.catalog, workspace: root });
       expect(r2.stats.sha256Hashed).toBe(0); // the hash cache knew every file
       const l = linkDuplicates(r2, { workspace: root, catalog: ws.catalog });
       expect(l.failed).toEqual([]);
@@ -189,7 +184,7 @@ describe("in a temporary tree", () => {
       expect(treeHashes(join(root, "converted"))).toEqual(before);
       expect(readdirSync(join(root, "converted/2019")).some((n) => n.startsWith(".archive-tmp-"))).toBe(false);
       // linked copies are the same file now: no duplicates left
-      expect((await findArchiveDuplicates({ catalog: ws.catalog, pool, workspace: root })).groups).toHaveLength(0);
+      expect((await findArchiveDuplicates({ catalog: ws.catalog, workspace: root })).groups).toHaveLength(0);
     } finally {
       ws.close();
     }

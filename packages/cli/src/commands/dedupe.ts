@@ -1,5 +1,5 @@
 import kleur from "kleur";
-import { ArchiveError, HashPool } from "@archive/core";
+import { ArchiveError } from "@archive/core";
 import {
   findArchiveDuplicates,
   findSourceDuplicates,
@@ -48,7 +48,6 @@ Default is report only. There is no delete action.`,
     const action = actions[0];
     const dryRun = values["dry-run"] === true;
     const ws = workspaceFor(ctx);
-    const pool = new HashPool();
     try {
       if (action === "restore") {
         const res = await restoreQuarantine({ workspace: ws.root, catalog: ws.catalog, onEvent: ctx.onEvent, dryRun });
@@ -58,7 +57,7 @@ Default is report only. There is no delete action.`,
         return res.failed.length ? 1 : 0;
       }
       const keepPath = Array.isArray(values["keep-path"]) ? (values["keep-path"] as string[]) : [];
-      const common = { catalog: ws.catalog, pool, keepPath, includeEmpty: values["include-empty"] === true, onEvent: ctx.onEvent, signal: ctx.signal };
+      const common = { catalog: ws.catalog, keepPath, includeEmpty: values["include-empty"] === true, onEvent: ctx.onEvent, signal: ctx.signal };
       const run = ws.catalog.startRun("dedupe");
       const source = await findSourceDuplicates(common);
       const archive = await findArchiveDuplicates({ ...common, workspace: ws.root });
@@ -88,7 +87,6 @@ Default is report only. There is no delete action.`,
       }
       return failed ? 1 : 0;
     } finally {
-      await pool.close();
       ws.close();
     }
   },
