@@ -15,6 +15,8 @@ export interface Probe {
   tiles?: number;
   aux?: string[];
   hasGainMap?: boolean;
+  /** HEIF: where the Exif item's bytes are (file offset and length), so EXIF is read without a full parser. */
+  exif?: { offset: number; length: number };
   /** Why the header is unusable (truncated, corrupt); the file is then unreadable. */
   problem?: string;
 }
@@ -181,6 +183,7 @@ function heifStructure(b: Buffer, fileSize: number): Partial<Probe> {
   const assoc = new Map<number, number[]>();
   const refs: { type: string; from: number; to: number[] }[] = [];
   let maxExtentEnd = 0;
+  const itemExtents = new Map<number, { offset: number; length: number }[]>();
   for (const box of boxes(b, meta.body + 4, meta.end)) {
     const ver = b[box.body]!;
     const flags = b.readUIntBE(box.body + 1, 3);
@@ -262,7 +265,8 @@ function heifStructure(b: Buffer, fileSize: number): Partial<Probe> {
         const count = ver < 2 ? u16(b, q) : u32(b, q);
         q += ver < 2 ? 2 : 4;
         for (let i = 0; i < count && q < box.end; i++) {
-          q += ver < 2 ? 2 : 4; // item id
+          const itemId = ver < 2 ? u16(b, q) : u32(b, q);
+          q += ver < 2 ? 2 : 4;
           let method = 0;
           if (ver === 1 || ver === 2) {
             method = u16(b, q) & 15;
@@ -276,7 +280,12 @@ function heifStructure(b: Buffer, fileSize: number): Partial<Probe> {
             readN(idxSize);
             const off = readN(offSize);
             const len = readN(lenSize);
-            if (method === 0) maxExtentEnd = Math.max(maxExtentEnd, base + off + len);
+            if (method === 0) {
+              maxExtentEnd = Math.max(maxExtentEnd, base + off + len);
+              const list = itemExtents.get(itemId) ?? [];
+              list.push({ offset: base + off, length: len });
+              itemExtents.set(itemId, list);
+            }
           }
         }
         void flags;
@@ -314,6 +323,14 @@ function heifStructure(b: Buffer, fileSize: number): Partial<Probe> {
     }
   }
   if (aux.length) out.aux = aux;
+  for (const [id, type] of types) {
+    const ext = itemExtents.get(id);
+    // one contiguous extent (what every writer we know produces); anything else goes to exiftool
+    if (type === "Exif" && ext?.length === 1 && ext[0]!.length > 8 && ext[0]!.offset + ext[0]!.length <= fileSize) {
+      out.exif = ext[0]!;
+      break;
+    }
+  }
   out.hasGainMap = [...types.values()].includes("tmap") || aux.some((a) => a.includes("hdrgainmap"));
   if (!out.width || !out.height) out.problem ??= "HEIF primary image has no declared size";
   return out;

@@ -110,8 +110,22 @@ const EXIFR_OPTIONS = {
   silentErrors: true,
 } as const;
 
+/**
+ * The TIFF block inside a HEIF Exif item: 4 bytes giving the offset of the TIFF header (after
+ * an optional "Exif\0\0"), then the TIFF. Null when it does not look like one.
+ */
+export function tiffFromHeifExif(item: Buffer): Buffer | null {
+  if (item.length < 12) return null;
+  const skip = item.readUInt32BE(0);
+  const start = 4 + skip;
+  if (start + 8 > item.length) return null;
+  const tiff = item.subarray(start);
+  const magic = tiff.toString("latin1", 0, 4);
+  return magic === "MM\0*" || magic === "II*\0" ? tiff : null;
+}
+
 /** Read photo metadata with exifr (pure JS, ~40x faster than one exiftool round trip a file). */
-export async function readImageMeta(path: string): Promise<MediaMeta | null> {
+export async function readImageMeta(path: string | Buffer): Promise<MediaMeta | null> {
   const t = (await exifr.parse(path, EXIFR_OPTIONS as never)) as Tags | undefined;
   if (!t) return null;
   const meta: MediaMeta = {};

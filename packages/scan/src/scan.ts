@@ -13,7 +13,7 @@ import {
   videoNeedsConversion,
 } from "@archive/core";
 import { identify, type Probe } from "./magic.js";
-import { captureFromName, readExiftoolMeta, readImageMeta, type MediaMeta } from "./metadata.js";
+import { captureFromName, readExiftoolMeta, readImageMeta, tiffFromHeifExif, type MediaMeta } from "./metadata.js";
 import { baseStem } from "./names.js";
 import { applyExportCsvs, type CsvProblem } from "./apple-export.js";
 import { regroup } from "./group.js";
@@ -144,6 +144,20 @@ function setCapture(rec: ItemRecord, c: CaptureTime, source: CaptureSource): voi
   rec.capture_source = source;
 }
 
+/** The TIFF block of a HEIF's Exif item, from the head already read or one positional read. */
+async function readHeifExif(path: string, at: { offset: number; length: number }, head: Buffer): Promise<Buffer | null> {
+  if (at.length > 4 * 1024 * 1024) return null;
+  if (at.offset + at.length <= head.length) return tiffFromHeifExif(head.subarray(at.offset, at.offset + at.length));
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(at.length);
+    const { bytesRead } = await fh.read(buf, 0, at.length, at.offset);
+    return tiffFromHeifExif(buf.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -157,8 +171,10 @@ export async function readItem(
 ): Promise<ItemRecord> {
   let probe: Probe;
   let error: string | null = null;
+  let head: Buffer = Buffer.alloc(0);
   try {
-    probe = identify(st.size === 0 ? Buffer.alloc(0) : await readHead(absPath, st.size), st.size, relPath);
+    head = st.size === 0 ? head : await readHead(absPath, st.size);
+    probe = identify(head, st.size, relPath);
   } catch (err) {
     probe = { format: "unknown" };
     error = `cannot read: ${reasonOf(err)}`;
@@ -210,7 +226,10 @@ export async function readItem(
     // the fast reader (exifr) first for photos; what it read stays as the fallback
     let fast: MediaMeta | null = null;
     if (kind === "photo" && probe.format !== "gif" && probe.format !== "webp") {
-      fast = await readImageMeta(absPath).catch(() => null);
+      // HEIF: the Exif item located by our own box walk (exifr's HEIF reader misses some
+      // layouts, e.g. libheif's iloc base offsets); everything else: exifr on the file
+      const tiff = probe.exif ? await readHeifExif(absPath, probe.exif, head).catch(() => null) : null;
+      fast = await readImageMeta(tiff ?? absPath).catch(() => null);
       if (fast?.capture) meta = fast;
     }
     // exiftool reads what the fast parser cannot: video, RAW, and images whose date it did not
