@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   manifest: async () => (await import("./commands/manifest.js")).default,
   verify: async () => (await import("./commands/verify.js")).default,
   report: async () => (await import("./commands/report.js")).default,
+  run: async () => (await import("./commands/run.js")).default,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -42,6 +43,7 @@ const SUMMARIES: Record<string, string> = {
   manifest: "SHA-256 of every archived file: manifest-sha256.txt (sha256sum -c), optional BagIt bag",
   verify: "prove the archive: SHA-256 fixity, completeness, metadata parity, decode/playback",
   report: "one offline HTML page: timeline, bytes, results, failures, duplicates, spot-check thumbnails",
+  run: "all stages: plan -> convert -> manifest -> verify, stopping at the first that fails",
 };
 
 function mainHelp(): string {
