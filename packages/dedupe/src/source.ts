@@ -175,18 +175,21 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
     flush();
   }
   const keepPath = o.keepPath ?? [];
+  // the keeper rule's facts, for group members only, in one query
+  const facts = new Map<number, { archived: number; in_album: number; capture_utc_ms: number | null }>();
+  const ids = sets.flatMap((x) => x.members.map((m) => m.id));
   const factsOf = db.prepare(
-    `SELECT ${DONE_JOB} AS archived, i.id IN (SELECT item_id FROM album_items) AS in_album,
+    `SELECT i.id, ${DONE_JOB} AS archived, i.id IN (SELECT item_id FROM album_items) AS in_album,
        -- a capture time guessed from the file date says nothing about which copy came first
        CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms
-     FROM items i WHERE i.id = ?`,
+     FROM items i WHERE i.id IN (SELECT value FROM json_each(?))`,
   );
-  const facts = new Map<number, { archived: number; in_album: number; capture_utc_ms: number | null }>();
-  const factOf = (id: number) => {
-    let f = facts.get(id);
-    if (!f) facts.set(id, (f = factsOf.get(id) as { archived: number; in_album: number; capture_utc_ms: number | null }));
-    return f;
-  };
+  for (let i = 0; i < ids.length; i += 10_000) {
+    for (const r of factsOf.all(JSON.stringify(ids.slice(i, i + 10_000))) as { id: number; archived: number; in_album: number; capture_utc_ms: number | null }[]) {
+      facts.set(r.id, r);
+    }
+  }
+  const factOf = (id: number) => facts.get(id) ?? { archived: 0, in_album: 0, capture_utc_ms: null };
   const result = toGroups(
     sets,
     (c) => ({
