@@ -113,6 +113,15 @@ describe.skipIf(!real)("archive plan on the real fixtures", () => {
     if (w !== null) expect([row.width, row.height]).toEqual([w, h]);
   });
 
+  it("videos are read by the QuickTime parser with exiftool's answers (and the HDR clip is seen as 10-bit HLG)", () => {
+    const it = items(ws);
+    expect(it.get("exoplayer/dolbyVision-hdr.MOV")).toMatchObject({ codec: "hevc", bit_depth: 10, hdr: "HLG", rotation: 90, make: "Apple", model: "iPhone 14 Pro", gps_lat: 51.5334, gps_lon: -0.1255 });
+    expect(it.get("lychee/train.mov")).toMatchObject({ codec: "h264", bit_depth: 8, hdr: null, rotation: 0, width: 1440, height: 1080, content_id: "E905E6C6-C747-4805-942F-9904A0281F02" });
+    expect(it.get("metadata-extractor-images/with-gps.mov")).toMatchObject({ gps_lat: 32.0929, gps_lon: 34.862, model: "iPhone 6", width: 320, height: 568 });
+    expect(Number(it.get("osxphotos/IMG_3582.mov")!.duration)).toBeCloseTo(1.91, 2);
+    expect(first.needsConversion).toMatchObject({ videos: 3, hdrVideos: 1 });
+  });
+
   it("the second run re-reads nothing", () => {
     expect(first.scan.read).toBe(first.totals.files);
     expect(second.scan.read).toBe(0);

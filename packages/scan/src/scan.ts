@@ -15,6 +15,7 @@ import {
 import { identify, type Probe } from "./magic.js";
 import { captureFromName, readExiftoolMeta, readImageMeta, tiffFromHeifExif, type MediaMeta } from "./metadata.js";
 import { baseStem } from "./names.js";
+import { readQuickTimeMeta } from "./quicktime.js";
 import { applyExportCsvs, type CsvProblem } from "./apple-export.js";
 import { regroup } from "./group.js";
 
@@ -232,8 +233,10 @@ export async function readItem(
       fast = await readImageMeta(tiff ?? absPath).catch(() => null);
       if (fast?.capture) meta = fast;
     }
-    // exiftool reads what the fast parser cannot: video, RAW, and images whose date it did not
-    // find (XMP in HEIF, two Exif items, odd layouts)
+    // QuickTime/MP4: our own moov parser (keys, mvhd, tkhd, stsd); exiftool when it gives up
+    if (kind === "video") meta = await readQuickTimeMeta(absPath, st.size).catch(() => null);
+    // exiftool reads what the fast parsers cannot: RAW, videos we do not understand, and
+    // images whose date they did not find (XMP in HEIF, odd layouts)
     if (!meta) {
       try {
         const slow = await readExiftoolMeta(exiftool, absPath);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCaptureTime, captureFromUtc } from "@archive/core";
-import { baseStem, cleanDate, decodeText, identify, parseAppleCsvDate, parseCsv, safeName, captureFromName, metaFromExiftool } from "@archive/scan";
+import { baseStem, cleanDate, parseIso6709, decodeText, identify, parseAppleCsvDate, parseCsv, safeName, captureFromName, metaFromExiftool } from "@archive/scan";
 import { realFixtures } from "./fixtures.js";
 
 /** An ISO-BMFF `ftyp` box with a major brand and compatible brands, plus optional trailing bytes. */
@@ -222,6 +222,17 @@ describe("capture times", () => {
     expect(m).toMatchObject({ captureSource: "quicktime", capture: { local: "2023-12-31T23:30:00", offset: "-05:00", year: 2023 } });
     const utcOnly = metaFromExiftool({ MIMEType: "video/mp4", CreateDate: "2024:01:01 04:30:00" });
     expect(utcOnly.capture).toMatchObject({ local: "2024-01-01T04:30:00", offset: null, year: 2024 });
+  });
+});
+
+describe("parseIso6709", () => {
+  it.each([
+    ["+34.6648-086.4704+180.000/", { lat: 34.6648, lon: -86.4704 }],
+    ["-33.8568+151.2153/", { lat: -33.8568, lon: 151.2153 }],
+    ["+91.0000+000.0000/", null],
+    ["garbage", null],
+  ])("%j", (s, want) => {
+    expect(parseIso6709(s)).toEqual(want);
   });
 });
 
