@@ -1,11 +1,13 @@
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { HashCache, HashPool, reasonOf, type Catalog, type OnEvent } from "@archive/core";
 import { parseSha256sumManifest } from "./format.js";
+import { checkBag } from "./bagcheck.js";
 import { hashFiles } from "./manifest.js";
 import { newCheck, record, type CheckResult } from "./report.js";
-import { MANIFEST_NAME, walkArchive, type ArchiveFile } from "./walk.js";
+import { BAG_DIR, MANIFEST_NAME, walkArchive, type ArchiveFile } from "./walk.js";
 
 /**
  * Fixity: every manifest entry exists and has its SHA-256 (re-read in full; with `quick`, size and
@@ -91,6 +93,12 @@ export async function checkFixity(options: {
     } finally {
       await pool.close();
     }
+  }
+  if (!malformed.length && manifest.size) {
+    const bag = await checkBag(options.workspace, manifest);
+    for (const b of bag) record(check, b.path, b.reason);
+    if (existsSync(join(options.workspace, BAG_DIR, "bagit.txt")))
+      check.notes.push(bag.length ? "the BagIt bag at bag/ does not match the archive" : "the BagIt bag at bag/ lists the same files and hashes, and its payload is the archive's own files");
   }
   check.durationMs = Date.now() - started;
   return { check, manifest };

@@ -1,4 +1,4 @@
-import { appendFile, open, readFile, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
+import { appendFile, open, readFile, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExifTool, openWorkspace, type ExifTool } from "@archive/core";
@@ -194,6 +194,14 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     expect(r.stdout).toContain("4 files");
     expect(await readFile(join(dir, "bag/manifest-sha256.txt"), "utf8")).toContain("  data/converted/2011/Apple iPhone 4.jpg\n");
     expect((await stat(join(dir, "bag/data/converted/2021/train.mp4"))).ino).toBe((await stat(join(dir, "converted/2021/train.mp4"))).ino);
+    // the bag is checked too: in step with the manifest it passes; a replaced file makes it stale
+    expect(failuresOf(await verifyAt(dir, { quick: true }))).toEqual([]);
+    const jpg = join(dir, "converted/2021/train.jpg");
+    await writeFile(`${jpg}.new`, await readFile(jpg));
+    await rename(`${jpg}.new`, jpg); // same bytes, new inode: the bag still holds the old file
+    await manifestOf(dir);
+    const stale = failuresOf(await verifyAt(dir, { quick: true }));
+    expect(stale).toEqual([expect.objectContaining({ check: "fixity", path: "bag/data/converted/2021/train.jpg", reason: expect.stringContaining("archive manifest --bagit") })]);
     for (const cmd of ["manifest", "verify"]) {
       const h = await execFileP(process.execPath, [bin, cmd, "--help"]);
       expect(h.stdout).toContain(cmd === "manifest" ? "--bagit" : "--quick");
