@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, readSync, closeSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -154,6 +154,15 @@ const TOOLS = {
   },
 };
 
+/** Load on the machine: other work competing for the 2 cores makes every number here worse. */
+const pressure = () => {
+  let psi = "";
+  try {
+    psi = readFileSync("/proc/pressure/cpu", "utf8").split("\n")[0].match(/avg60=([\d.]+)/)?.[1] ?? "";
+  } catch {}
+  return `load average ${loadavg()[0].toFixed(1)}${psi ? `, CPU pressure (PSI some avg60) ${psi}%` : ""}`;
+};
+const loadBefore = pressure();
 const results = { "archive dedupe": [] };
 for (const k of Object.keys(TOOLS)) results[k] = [];
 let reference;
@@ -174,6 +183,7 @@ for (let i = 0; i < RUNS; i++) {
   console.log(`run ${i + 1}: ${Object.entries(results).map(([k, v]) => `${k} ${(v[i] / 1000).toFixed(2)} s`).join(", ")}`);
 }
 ws.close();
+const loadAfter = pressure();
 
 const oursMs = median(results["archive dedupe"]);
 const rows = Object.entries(results).map(([k, v]) => {
@@ -190,6 +200,7 @@ Tree: ${all.length} files, ${(totalBytes / 1e9).toFixed(2)} GB of random data ge
 (so every file shares its size with hundreds of different files), plus ${Math.round(DUP_SHARE * 100)}% exact copies under other names:
 ${reference.split("\n\n").length} duplicate groups, ${dupFiles} extra copies. Warm page cache (every file read once first); median of ${RUNS} runs.
 Every tool found exactly the same groups (the script compares them and fails otherwise).
+Machine load while measuring (other work was running): before ${loadBefore}; after ${loadAfter}.
 
 | tool | median wall | runs | groups | time vs ours |
 |---|---|---|---|---|

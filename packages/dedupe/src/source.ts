@@ -166,7 +166,7 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
         ...(o.signal ? { signal: o.signal } : {}),
         remember(c, sha) {
           pending.push([sha, c]);
-          if (pending.length >= 256) flush();
+          if (pending.length >= 1024) flush();
         },
       },
       (s) => sets.push(s),
@@ -211,15 +211,18 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
 /** Replace the catalog's duplicate groups (type 'duplicate', key = SHA-256) with `groups`. */
 export function recordGroups(catalog: Catalog, groups: readonly DuplicateGroup[]): void {
   const db = catalog.db;
-  const addGroup = db.prepare("INSERT INTO groups (type, key) VALUES ('duplicate', ?)");
-  const addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, item_id, role) VALUES (?, ?, ?)");
+  const members = groups.flatMap((g) => [
+    ...(g.keeper.itemId !== null ? [[g.sha256, g.keeper.itemId, "keeper"]] : []),
+    ...g.duplicates.filter((d) => d.itemId !== null).map((d) => [g.sha256, d.itemId, "duplicate"]),
+  ]);
   catalog.tx(() => {
     db.exec("DELETE FROM groups WHERE type = 'duplicate'");
-    for (const g of groups) {
-      const gid = Number(addGroup.run(g.sha256).lastInsertRowid);
-      if (g.keeper.itemId !== null) addMember.run(gid, g.keeper.itemId, "keeper");
-      for (const d of g.duplicates) if (d.itemId !== null) addMember.run(gid, d.itemId, "duplicate");
-    }
+    db.prepare("INSERT OR IGNORE INTO groups (type, key) SELECT 'duplicate', value FROM json_each(?)").run(JSON.stringify(groups.map((g) => g.sha256)));
+    db.prepare(
+      `INSERT OR IGNORE INTO group_members (group_id, item_id, role)
+       SELECT g.id, m.value ->> 1, m.value ->> 2 FROM json_each(?) AS m
+       CROSS JOIN groups g ON g.type = 'duplicate' AND g.key = m.value ->> 0 -- json outer: one index lookup per member`,
+    ).run(JSON.stringify(members));
   });
 }
 

@@ -1,4 +1,4 @@
-import { forEachLimit, type OnEvent } from "@archive/core";
+import { ArchiveError, forEachLimit, type OnEvent } from "@archive/core";
 import { BatchPool } from "./workers.js";
 
 /** One file (or one catalogued item whose file is gone) taking part in duplicate finding. */
@@ -182,4 +182,6 @@ export async function runStages<C extends Candidate>(
   } finally {
     if (!o.batch) await batch.close();
   }
+  // partial results must never replace the recorded groups
+  if (o.signal?.aborted) throw new ArchiveError("E_ABORTED", "dedupe interrupted");
 }
