@@ -51,6 +51,7 @@ describe("archive dedupe", () => {
     await writeFile(join(ws, "converted/2019/IMG_1 (1).bin"), body);
     const archiveBefore = fileHashes(join(ws, "converted"));
     const text = await runArchive(["dedupe", "-C", ws]);
+    expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/keep +converted\/2019\/IMG_1\.bin/);
     const q = await runArchive(["dedupe", "-C", ws, "--quarantine"]);
     expect(q.code, q.stderr).toBe(0);
