@@ -190,11 +190,17 @@ const rows = Object.entries(results).map(([k, v]) => {
   const m = median(v);
   return `| ${k} | ${(m / 1000).toFixed(2)} s | ${v.map((x) => (x / 1000).toFixed(2)).join(" / ")} | ${found[k]} | ${k === "archive dedupe" ? "1.00" : (m / oursMs).toFixed(2) + "x"} |`;
 });
+const ratio = (k) => median(results[k]) / oursMs;
+const verdict = [
+  `rmlint took ${ratio("rmlint").toFixed(1)}x our time (target: faster than rmlint — ${ratio("rmlint") > 1 ? "met" : "MISSED"})`,
+  `jdupes ${ratio("jdupes -r").toFixed(2)}x (target: >= 2x — ${ratio("jdupes -r") >= 2 ? "met" : `MISSED: jdupes is ${(1 / ratio("jdupes -r")).toFixed(1)}x faster than us`})`,
+  `fdupes ${ratio("fdupes -r").toFixed(2)}x`,
+].join("; ");
 const dupFiles = reference.split("\n\n").reduce((n, g) => n + g.split("\n").length - 1, 0);
 const md = `## Exact duplicates: archive dedupe vs jdupes, rmlint, fdupes
 
 Measured ${new Date().toISOString().slice(0, 10)} on this machine (${cpus().length} cores, ${cpus()[0]?.model ?? "?"}), Node ${process.version},
-jdupes ${spawnSync("jdupes", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0].split(" ")[1]}, ${spawnSync("rmlint", ["--version"], { encoding: "utf8" }).stderr.split("\n")[0].split(" compiled")[0]}, ${spawnSync("fdupes", ["--version"], { encoding: "utf8" }).stdout.trim()} (Debian 12 packages).
+jdupes ${spawnSync("jdupes", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0].split(" ")[1]}, rmlint ${spawnSync("rmlint", ["--version"], { encoding: "utf8" }).stderr.split("\n")[0].split(" compiled")[0].replace(/^version /, "")}, ${spawnSync("fdupes", ["--version"], { encoding: "utf8" }).stdout.trim()} (Debian 12 packages).
 
 Tree: ${all.length} files, ${(totalBytes / 1e9).toFixed(2)} GB of random data generated under /tmp: ${SIZES.map(([s]) => s).join(", ")} bytes
 (so every file shares its size with hundreds of different files), plus ${Math.round(DUP_SHARE * 100)}% exact copies under other names:
@@ -202,13 +208,15 @@ ${reference.split("\n\n").length} duplicate groups, ${dupFiles} extra copies. Wa
 Every tool found exactly the same groups (the script compares them and fails otherwise).
 Machine load while measuring (other work was running): before ${loadBefore}; after ${loadAfter}.
 
-| tool | median wall | runs | groups | time vs ours |
+Verdict: ${verdict}.
+
+| tool | median wall | runs | groups | its time / ours |
 |---|---|---|---|---|
 ${rows.join("\n")}
 
 - archive dedupe = \`findSourceDuplicates\` on a catalog where no SHA-256 is known yet (cleared before each run; a
   re-run with the cache warm hashes nothing), including starting and stopping its worker threads.
-  Its stages on this tree: ${stats.candidates} same-size candidates, ${stats.edgeRead} edge reads, ${stats.edgeDropped} ruled out by the edges, ${stats.sha256Hashed} full SHA-256.
+  Its stages on this tree: ${stats.candidates} same-size candidates, ${stats.edgeRead} edge reads, ${stats.edgeDropped} ruled out by the edges, ${stats.sha256Hashed} full SHA-256 (files up to 16 KiB are hashed whole instead of edge-read).
 - Building the catalog first (\`scanLibrary\`, what \`archive plan\` does: walk, stat, magic bytes) took ${(scanMs / 1000).toFixed(2)} s;
   that is shared with every other command and not counted above.
 - Commands: \`jdupes -r -q TREE\`, \`rmlint TREE -o json:/tmp/.../rmlint.json\`, \`fdupes -r -q TREE\` (defaults otherwise:
