@@ -91,7 +91,11 @@ export function checkCompleteness(options: {
     }
     if (r.status === "failed") {
       outcome.state = "failed";
-      record(check, label, `conversion failed: ${r.reason ?? "no reason recorded"}`);
+      if (r.error) {
+        // the source itself is damaged (scan said so): accounted for, listed, not an archive failure
+        record(check, label);
+        check.skipped.push({ path: label, reason: `source unreadable, not archived: ${r.error}${r.reason && r.reason !== r.error ? ` (convert: ${r.reason})` : ""}` });
+      } else record(check, label, `conversion failed: ${r.reason ?? "no reason recorded"}`);
       continue;
     }
     if (r.status === "skipped") {

@@ -4,7 +4,14 @@ import { execTool, forEachLimit, reasonOf, type ExecResult, type OnEvent } from 
 import { newCheck, record, type CheckResult } from "./report.js";
 
 /** What a file is by its first bytes, for choosing the decoder. */
-export type Sniffed = "image" | "heif" | "video" | "other";
+export type Sniffed = "image" | "heif" | "raw" | "video" | "other";
+
+/** A TIFF whose first 64 KiB hold a DNGVersion (0xC612) IFD entry: camera RAW, not decodable by libvips. */
+function isDng(head: Buffer): boolean {
+  const le = head[0] === 0x49;
+  const pattern = le ? Buffer.from([0x12, 0xc6, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00]) : Buffer.from([0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04]);
+  return head.includes(pattern);
+}
 
 /** Identify a file by magic bytes (never by extension). */
 export async function sniff(path: string): Promise<Sniffed> {
@@ -17,7 +24,11 @@ export async function sniff(path: string): Promise<Sniffed> {
     if (h.length >= 8 && h.toString("latin1", 1, 4) === "PNG") return "image";
     if (h.toString("latin1", 0, 4) === "GIF8") return "image";
     if (h.toString("latin1", 0, 4) === "RIFF" && h.toString("latin1", 8, 12) === "WEBP") return "image";
-    if (h.length >= 4 && ((h[0] === 0x49 && h[1] === 0x49 && h[2] === 0x2a) || (h[0] === 0x4d && h[1] === 0x4d && h[3] === 0x2a))) return "image";
+    if (h.length >= 4 && ((h[0] === 0x49 && h[1] === 0x49 && h[2] === 0x2a) || (h[0] === 0x4d && h[1] === 0x4d && h[3] === 0x2a))) {
+      const big = Buffer.alloc(65536);
+      const { bytesRead: n } = await fh.read(big, 0, big.length, 0);
+      return isDng(big.subarray(0, n)) ? "raw" : "image";
+    }
     if (h.toString("latin1", 4, 8) === "ftyp") {
       const brand = h.toString("latin1", 8, 12);
       if (/^(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)$/.test(brand)) return "heif";
@@ -157,6 +168,7 @@ export async function checkDecode(options: {
           const r = options.quick ? await probeVideo(options.ffprobe, f.abs, options.signal) : await decodeVideo(options.ffmpeg, options.ffprobe, f.abs, options.signal);
           record(check, f.rel, r.problem);
         } else if (kind === "heif") check.skipped.push({ path: f.rel, reason: "HEIC/HEIF: not decoded (this sharp build has no HEIF decoder)" });
+        else if (kind === "raw") check.skipped.push({ path: f.rel, reason: "camera RAW (DNG): not decoded (libvips cannot decode RAW sensor data); fixity covers its bytes" });
       } catch (err) {
         if ((err as { code?: string }).code === "E_ABORTED") throw err;
         record(check, f.rel, `cannot be checked: ${reasonOf(err)}`);

@@ -59,3 +59,17 @@ describe("compareParity", () => {
     expect(d).toMatch(/content id 602FEBB7 lost/);
   });
 });
+
+describe("capture times", () => {
+  it("reads offsets written after GMT/UTC", () => {
+    const m = parityFromTags({ MIMEType: "image/heic", CreateDate: "2024:04:22 14:38:09.526GMT+02:00" });
+    expect(m.capture).toMatchObject({ local: "2024-04-22T14:38:09.526", offset: "+02:00" });
+  });
+  it("a source without an offset needs only its wall-clock time to survive", () => {
+    const src = parityFromTags({ MIMEType: "image/jpeg", DateTimeOriginal: "2011:01:13 14:33:39" });
+    const out = parityFromTags({ MIMEType: "image/jpeg", DateTimeOriginal: "2011:01:13 14:33:39", OffsetTimeOriginal: "+01:00" });
+    expect(compareParity(src, out)).toEqual([]);
+    const moved = parityFromTags({ MIMEType: "image/jpeg", DateTimeOriginal: "2011:01:13 13:33:39" });
+    expect(compareParity(src, moved)).toEqual(["capture time 2011-01-13T14:33:39 became 2011-01-13T13:33:39"]);
+  });
+});

@@ -25,6 +25,10 @@ const raw = (v: unknown): string | undefined => {
   if (typeof r === "number") return String(r);
   return undefined;
 };
+/** "...GMT+02:00", "...UTC+2" (some cameras and Vision Pro) -> "...+02:00", which the date parser reads. */
+const gmtOffset = (s: string | undefined): string | undefined =>
+  s?.replace(/\s*(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?$/i, (_, sign: string, h: string, m?: string) => `${sign}${h.padStart(2, "0")}:${m ?? "00"}`);
+const date = (v: unknown): string | undefined => gmtOffset(raw(v));
 const num = (v: unknown): number | undefined => {
   const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
   return Number.isFinite(n) ? n : undefined;
@@ -35,15 +39,15 @@ export function parityFromTags(t: Tags): ParityMeta {
   const video = String(raw(t.MIMEType) ?? "").startsWith("video/");
   const m: ParityMeta = { video };
   if (video) {
-    const creation = parseCaptureTime(raw(t.CreationDate));
+    const creation = parseCaptureTime(date(t.CreationDate));
     // QuickTime CreateDate is UTC by specification
-    const utc = parseCaptureTime(raw(t.CreateDate) ?? raw(t.MediaCreateDate));
+    const utc = parseCaptureTime(date(t.CreateDate) ?? date(t.MediaCreateDate));
     const c = creation ?? (utc ? { ...utc, offset: utc.offset ?? "+00:00" } : null);
     if (c) m.capture = c;
   } else {
     const c =
-      parseCaptureTime(raw(t.DateTimeOriginal), raw(t.OffsetTimeOriginal), t.SubSecTimeOriginal) ??
-      parseCaptureTime(raw(t.CreateDate), raw(t.OffsetTimeDigitized), t.SubSecTimeDigitized);
+      parseCaptureTime(date(t.DateTimeOriginal), raw(t.OffsetTimeOriginal), t.SubSecTimeOriginal) ??
+      parseCaptureTime(date(t.CreateDate), raw(t.OffsetTimeDigitized), t.SubSecTimeDigitized);
     if (c) m.capture = c;
   }
   const lat = num(t.GPSLatitude);
@@ -137,7 +141,9 @@ export function compareParity(src: ParityMeta, out: ParityMeta): string[] {
   if (src.capture) {
     if (!out.capture) d.push(`capture time ${src.capture.local}${src.capture.offset ?? ""} lost`);
     else {
-      if (Math.abs(src.capture.utcMs - out.capture.utcMs) >= 1000 || src.capture.local.slice(0, 19) !== out.capture.local.slice(0, 19))
+      // without a source offset the instant is unknown: the local wall-clock time must survive
+      const instantDiffers = src.capture.offset !== null && Math.abs(src.capture.utcMs - out.capture.utcMs) >= 1000;
+      if (instantDiffers || src.capture.local.slice(0, 19) !== out.capture.local.slice(0, 19))
         d.push(`capture time ${src.capture.local}${src.capture.offset ?? ""} became ${out.capture.local}${out.capture.offset ?? ""}`);
       else if (src.capture.offset && src.capture.offset !== out.capture.offset)
         d.push(`capture offset ${src.capture.offset} became ${out.capture.offset ?? "none"}`);

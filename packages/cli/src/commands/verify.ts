@@ -91,6 +91,13 @@ function printReport(ctx: Context, r: VerifyReport): void {
     for (const f of c.failures.slice(0, MAX_LISTED)) lines.push(`  ${JSON.stringify(f.path)}: ${f.reason}`);
     if (c.failures.length > MAX_LISTED) lines.push(`  ... and ${c.failures.length - MAX_LISTED} more (archive verify --json lists all)`);
   }
+  const accounted = r.checks.find((c) => c.name === "completeness")?.skipped ?? [];
+  if (accounted.length) {
+    lines.push("");
+    lines.push(kleur.bold(`Not archived, with a recorded reason: ${accounted.length}`));
+    for (const s of accounted.slice(0, MAX_LISTED)) lines.push(`  ${JSON.stringify(s.path)}: ${s.reason}`);
+    if (accounted.length > MAX_LISTED) lines.push(`  ... and ${accounted.length - MAX_LISTED} more (archive verify --json lists all)`);
+  }
   if (r.notConvertedYet.length) {
     lines.push("");
     lines.push(kleur.yellow(`Not converted yet: ${r.notConvertedYet.length} items${r.complete ? "" : " (not a failure without --complete)"}`));
