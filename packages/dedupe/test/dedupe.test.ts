@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createExifTool, edgeFingerprint, openWorkspace, sha256File, type Workspace } from "@archive/core";
 import { scanLibrary } from "@archive/scan";
 import {
+  archivedCopyOf,
   BatchPool,
   chooseKeeper,
   duplicateOf,
@@ -232,6 +233,51 @@ describe("BatchPool", () => {
       expect(missing[0]!.code).toBe("ENOENT");
     } finally {
       await b.close();
+    }
+  });
+});
+
+describe("incremental across exports", () => {
+  it("a new export's copy of archived content points at the archived item, even when the old export is gone", async () => {
+    const old = tmp("dedupe-old-");
+    const fresh = tmp("dedupe-new-");
+    const body = Buffer.alloc(40_000, 9);
+    writeFileSync(join(old, "IMG_1.bin"), body);
+    writeFileSync(join(old, "IMG_2.bin"), Buffer.alloc(40_000, 1));
+    const ws = openWorkspace(tmp("dedupe-inc-"), { create: true });
+    try {
+      await scanInto(ws, old);
+      const db = ws.catalog.db;
+      // convert archived both items of the old export
+      db.exec("UPDATE items SET sha256 = NULL");
+      for (const r of db.prepare("SELECT id, rel_path FROM items").all() as { id: number; rel_path: string }[]) {
+        db.prepare("INSERT INTO jobs (item_id, action, status, output_rel, updated_at) VALUES (?, 'copy', 'done', ?, 'now')").run(r.id, `originals/${r.rel_path}`);
+      }
+      // convert records the source SHA-256 it read (the contract); then the old export disappears
+      const { createHash: h } = await import("node:crypto");
+      db.prepare("UPDATE items SET sha256 = ? WHERE rel_path = 'IMG_1.bin'").run(h("sha256").update(body).digest("hex"));
+      rmSync(join(old, "IMG_1.bin"));
+      rmSync(join(old, "IMG_2.bin"));
+      await scanInto(ws, old); // marks both missing
+      // the newer export: the same photo under another name, and a new one
+      writeFileSync(join(fresh, "IMG_0001 renamed.bin"), body);
+      writeFileSync(join(fresh, "new.bin"), Buffer.alloc(40_000, 2));
+      await scanInto(ws, fresh);
+      const r = await findSourceDuplicates({ catalog: ws.catalog });
+      expect(r.groups).toHaveLength(1);
+      const g = r.groups[0]!;
+      expect(g.keeper.rel).toBe("IMG_1.bin");
+      expect(g.keeper.present).toBe(false);
+      expect(g.reason).toBe("already archived");
+      expect(g.duplicates.map((d) => d.rel)).toEqual(["IMG_0001 renamed.bin"]);
+      expect(r.bytesSaved).toBe(40_000);
+      const dupId = g.duplicates[0]!.id;
+      expect(duplicateOf(ws.catalog, dupId)).toEqual({ keeperId: g.keeper.id, sha256: g.sha256, keeperOutput: "originals/IMG_1.bin" });
+      expect(archivedCopyOf(ws.catalog, dupId)).toEqual({ itemId: g.keeper.id, output: "originals/IMG_1.bin" });
+      const n = newContentCount(ws.catalog);
+      expect(n).toMatchObject({ files: 2, archived: 0, alreadyArchivedContent: 1, newFiles: 1, newBytes: 40_000 });
+    } finally {
+      ws.close();
     }
   });
 });
