@@ -1,7 +1,7 @@
 import { appendFile, open, readFile, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createExifTool, openWorkspace, type ExifTool } from "@archive/core";
+import { createExifTool, openWorkspace, type ExifTool, type ProgressEvent } from "@archive/core";
 import { buildManifest, verify, type VerifyReport } from "../src/index.js";
 import { buildArchive, cloneArchive, execFileP, hasTool, realFixtures, repoRoot, tempDir } from "./helpers.js";
 
@@ -213,8 +213,14 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     const dir = await cloneArchive(template);
     const ws = openWorkspace(dir, { lock: false });
     try {
-      const first = await buildManifest({ workspace: dir, catalog: ws.catalog });
+      const events: ProgressEvent[] = [];
+      const first = await buildManifest({ workspace: dir, catalog: ws.catalog, onEvent: (e) => events.push(e) });
       expect(first.hashed).toBe(4); // a copy has new inodes
+      expect(events).toContainEqual({ kind: "stage", stage: "hash", total: 4 });
+      expect(events.filter((e) => e.kind === "progress" && e.stage === "hash").at(-1)).toMatchObject({ done: 4, total: 4 });
+      const vEvents: ProgressEvent[] = [];
+      await verify({ workspace: dir, catalog: ws.catalog, quick: true, checks: ["decode"], onEvent: (e) => vEvents.push(e) });
+      expect(vEvents.filter((e) => e.kind === "progress" && e.stage === "decode").at(-1)).toMatchObject({ done: 4, total: 4, failed: 0 });
       const second = await buildManifest({ workspace: dir, catalog: ws.catalog });
       expect(second).toMatchObject({ files: 4, hashed: 0, cached: 4 });
       expect(await readFile(join(dir, "manifest-sha256.txt"), "utf8")).toBe(await readFile(join(template, "manifest-sha256.txt"), "utf8"));
