@@ -151,10 +151,8 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
   for (const [c, sha] of known) bySha.set(sha, [...(bySha.get(sha) ?? []), c]);
   const sets: ContentSet<C>[] = [];
   for (const [sha256, members] of bySha) {
-    // Remember new hashes of large files always (they are costly to redo), of small files only
-    // when they have a partner: re-reading a unique small file next time is cheaper than
-    // writing thousands of catalog rows now.
-    if (size > SMALL_FILE || members.length > 1) for (const m of members) if (fresh.has(m)) o.remember(m, sha256);
+    // every new hash is kept, unique ones too: the next run (and plan, and the manifest) reuse them
+    for (const m of members) if (fresh.has(m)) o.remember(m, sha256);
     if (members.length < 2 || !members.some((m) => m.present)) continue;
     members.sort((a, b) => a.id - b.id);
     sets.push({ sha256, size, members, aliases: members.flatMap((m) => aliasesOf.get(m) ?? []) });
