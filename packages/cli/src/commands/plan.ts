@@ -76,7 +76,8 @@ Options:
         durationMs: scans.reduce((n, s) => n + s.durationMs, 0),
       };
       // unreadable entries the catalog cannot hold (dangling links, loops) come from the walk
-      const walkProblems = scans.flatMap((s) => s.unreadable).filter((u) => !summary.unreadable.some((x) => x.path === u.path));
+      const known = new Set(summary.unreadable.map((x) => x.path));
+      const walkProblems = scans.flatMap((s) => s.unreadable).filter((u) => !known.has(u.path));
       summary.unreadable.push(...walkProblems);
       const run = ws.catalog.startRun("plan");
       ws.catalog.finishRun(run, "ok", { ...summary, scan });
