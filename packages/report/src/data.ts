@@ -83,21 +83,30 @@ export const TIMELINE_WHERE = "i.missing = 0 AND i.kind IN ('photo', 'raw', 'vid
 
 /** Items per capture month (local time), stacked photos / videos / Live Photos. */
 export function timeline(cat: Catalog): { months: MonthCount[]; undated: number } {
-  const months = cat.db
+  // Two cheap GROUP BYs (all items; then only the members of Live Photo groups) instead of a
+  // per-item group lookup: ~10x faster at 50,000 items.
+  const all = cat.db
     .prepare(
-      `WITH live AS (
-         SELECT DISTINCT gm.item_id FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.type = 'live'
-       )
-       SELECT i.capture_year AS year, i.capture_month AS month,
-         SUM(CASE WHEN l.item_id IS NULL AND i.kind IN ('photo', 'raw') THEN 1 ELSE 0 END) AS photos,
-         SUM(CASE WHEN l.item_id IS NULL AND i.kind = 'video' THEN 1 ELSE 0 END) AS videos,
-         SUM(CASE WHEN l.item_id IS NOT NULL AND i.kind IN ('photo', 'raw') THEN 1 ELSE 0 END) AS live
-       FROM items i LEFT JOIN live l ON l.item_id = i.id
-       WHERE ${TIMELINE_WHERE}
-       GROUP BY i.capture_year, i.capture_month
-       ORDER BY i.capture_year, i.capture_month`,
+      `SELECT i.capture_year AS year, i.capture_month AS month,
+         SUM(i.kind IN ('photo', 'raw')) AS stills, SUM(i.kind = 'video') AS videos
+       FROM items i WHERE ${TIMELINE_WHERE}
+       GROUP BY i.capture_year, i.capture_month ORDER BY i.capture_year, i.capture_month`,
     )
-    .all() as MonthCount[];
+    .all() as { year: number; month: number; stills: number; videos: number }[];
+  const live = cat.db
+    .prepare(
+      `SELECT year, month, SUM(kind IN ('photo', 'raw')) AS stills, SUM(kind = 'video') AS videos FROM (
+         SELECT DISTINCT i.id, i.capture_year AS year, i.capture_month AS month, i.kind AS kind
+         FROM groups g JOIN group_members gm ON gm.group_id = g.id JOIN items i ON i.id = gm.item_id
+         WHERE g.type = 'live' AND ${TIMELINE_WHERE})
+       GROUP BY year, month`,
+    )
+    .all() as { year: number; month: number; stills: number; videos: number }[];
+  const liveBy = new Map(live.map((l) => [l.year * 100 + l.month, l]));
+  const months: MonthCount[] = all.map((m) => {
+    const l = liveBy.get(m.year * 100 + m.month);
+    return { year: m.year, month: m.month, photos: m.stills - (l?.stills ?? 0), videos: m.videos - (l?.videos ?? 0), live: l?.stills ?? 0 };
+  });
   const undated = (
     cat.db
       .prepare("SELECT COUNT(*) AS n FROM items i WHERE i.missing = 0 AND i.kind IN ('photo', 'raw', 'video') AND (i.capture_year IS NULL OR i.capture_month IS NULL)")
@@ -195,10 +204,11 @@ export function duplicates(cat: Catalog): DuplicateSummary {
   }
   // Equal SHA-256, counting hard links (same device + inode) once: they take no extra space.
   const grouped = `
-    SELECT sha256, MAX(size) AS size, COUNT(*) AS count,
-      COUNT(DISTINCT COALESCE(dev || ':' || ino, 'id' || id)) AS copies, json_group_array(rel_path) AS paths
-    FROM items WHERE sha256 IS NOT NULL AND missing = 0 AND size > 0
-    GROUP BY sha256 HAVING copies > 1`;
+    WITH d AS (SELECT sha256 FROM items WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) > 1)
+    SELECT i.sha256, MAX(i.size) AS size, COUNT(*) AS count,
+      COUNT(DISTINCT COALESCE(i.dev || ':' || i.ino, 'id' || i.id)) AS copies, json_group_array(i.rel_path) AS paths
+    FROM d JOIN items i ON i.sha256 = d.sha256 WHERE i.missing = 0 AND i.size > 0
+    GROUP BY i.sha256 HAVING copies > 1`;
   const agg = cat.db
     .prepare(`SELECT COUNT(*) AS groups, COALESCE(SUM(count), 0) AS files, COALESCE(SUM(size * (copies - 1)), 0) AS bytesSaved FROM (${grouped})`)
     .get() as { groups: number; files: number; bytesSaved: number };
@@ -223,9 +233,9 @@ const ROTATED = "(COALESCE(i.orientation, 1) >= 5 OR COALESCE(i.rotation, 0) % 1
 /**
  * The spot-check sample: archived photos and videos, rotated and HDR items first, then spread
  * across years and device models (round-robin over year x model, a stable pseudo-random order
- * inside each). `eligible` can restrict the candidates (e.g. to items whose thumbnails exist).
+ * inside each). `eligible` restricts the candidates to these item ids (e.g. items whose thumbnails exist).
  */
-export function sample(cat: Catalog, n: number, eligible?: ReadonlySet<number>): SampleItem[] {
+export function sample(cat: Catalog, n: number, eligible?: Iterable<number>): SampleItem[] {
   if (n <= 0) return [];
   const rows = cat.db
     .prepare(
@@ -235,6 +245,7 @@ export function sample(cat: Catalog, n: number, eligible?: ReadonlySet<number>):
          FROM jobs j JOIN items i ON i.id = j.item_id JOIN sources s ON s.id = i.source_id
          WHERE j.status = 'done' AND j.action IN ('convert', 'copy', 'link') AND j.output_rel IS NOT NULL
            AND i.kind IN ('photo', 'video') AND i.missing = 0
+           ${eligible ? "AND i.id IN (SELECT value FROM json_each(?))" : ""}
        ), r AS (
          SELECT c.*, ROW_NUMBER() OVER (
            PARTITION BY special, capture_year, model ORDER BY (action = 'convert') DESC, (id * 2654435761) % 4294967296
@@ -245,9 +256,8 @@ export function sample(cat: Catalog, n: number, eligible?: ReadonlySet<number>):
        FROM r ORDER BY special DESC, rn, capture_year, model, id
        LIMIT ?`,
     )
-    .all(eligible ? Math.max(n * 50, 5000) : n) as SampleRow[];
-  const picked = eligible ? rows.filter((r) => eligible.has(r.id)).slice(0, n) : rows;
-  return picked.map((r) => ({
+    .all(...(eligible ? [JSON.stringify([...eligible])] : []), n) as SampleRow[];
+  return rows.map((r) => ({
     id: r.id,
     relPath: r.rel_path,
     sourceRoot: r.root,

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { writeAtomically, type Catalog } from "@archive/core";
 import * as q from "./data.js";
 import { renderHtml, type ReportData } from "./html.js";
-import { cachedIds, makeThumbs } from "./thumbs.js";
+import { cachedIds, cachedThumbIds, makeThumbs } from "./thumbs.js";
 
 export { renderHtml, timelineSvg, formatBytes, esc, type ReportData } from "./html.js";
-export { makeThumbs, thumbNames, cachedIds, withIcc, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
+export { makeThumbs, thumbNames, cachedIds, cachedThumbIds, withIcc, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
 export {
   timeline, bytesByYear, bytesByKind, jobCounts, failures, duplicates, sample, totals, skippedReasons, TIMELINE_WHERE,
   type MonthCount, type BytesRow, type JobCounts, type Failure, type DuplicateSummary, type SampleItem,
@@ -51,9 +51,12 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const cat = options.catalog;
   const reportDir = join(options.root, REPORT_DIR);
   const n = options.sampleSize ?? 24;
-  let eligible: Set<number> | undefined;
-  if (options.cachedThumbsOnly) eligible = cachedIds(reportDir, q.sample(cat, Math.max(n * 50, 5000)));
-  const picked = q.sample(cat, n, eligible);
+  let picked: q.SampleItem[];
+  if (options.cachedThumbsOnly) {
+    const candidates = q.sample(cat, n * 2, cachedThumbIds(reportDir));
+    const current = cachedIds(reportDir, candidates);
+    picked = candidates.filter((c) => current.has(c.id)).slice(0, n);
+  } else picked = q.sample(cat, n);
   const plan = cat.lastRun<Record<string, unknown>>("plan");
   const convert = cat.lastRun("convert");
   const verify = cat.lastRun<Record<string, unknown>>("verify");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
@@ -31,7 +31,23 @@ export function thumbNames(it: SampleItem): { source: string; output: string } {
   };
 }
 
-/** Item ids whose thumbnails (both) are already cached: reports can sample from only these. */
+/** Item ids with both thumbnails in the cache folder (by file name; `cachedIds` checks they are current). */
+export function cachedThumbIds(reportDir: string): Set<number> {
+  const seen = new Map<number, number>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(reportDir, "thumbs"));
+  } catch {
+    return new Set();
+  }
+  for (const name of names) {
+    const m = /^(\d+)-([so])-[0-9a-f]{12}\.jpg$/.exec(name);
+    if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) | (m[2] === "s" ? 1 : 2));
+  }
+  return new Set([...seen].filter(([, bits]) => bits === 3).map(([id]) => id));
+}
+
+/** Item ids whose thumbnails (both, for the current files) are already cached. */
 export function cachedIds(reportDir: string, items: Iterable<SampleItem>): Set<number> {
   const out = new Set<number>();
   for (const it of items) {

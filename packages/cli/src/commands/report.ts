@@ -61,7 +61,7 @@ Options:
       if (ctx.opts.json) ctx.out(JSON.stringify(r, null, 2));
       else {
         const lines = [
-          `Wrote ${relative(ctx.opts.cwd, r.file) || r.file} (${formatBytes(r.bytes)}): ${r.months} months, ${r.failures} failures listed, ${r.sampled} spot-check items`,
+          `Wrote ${relative(ctx.opts.cwd, r.file).startsWith("..") ? r.file : relative(ctx.opts.cwd, r.file)} (${formatBytes(r.bytes)}): ${r.months} months, ${r.failures} failures listed, ${r.sampled} spot-check items`,
           `Thumbnails: ${r.thumbsGenerated} made, ${r.thumbsCached} cached; ${formatDuration(r.timings.totalMs / 1000)}`,
         ];
         for (const e of r.thumbErrors.slice(0, 20)) lines.push(kleur.yellow(`  no thumbnail for ${e.path}: ${e.reason}`));
