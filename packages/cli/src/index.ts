@@ -100,7 +100,34 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`archive: unknown command "${name}". See archive --help.\n`);
     return EXIT.usage;
   }
+  // Ctrl-C is ours from here on: it stops the run cleanly instead of killing the process.
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(EXIT.interrupted); // second Ctrl-C: leave now
+    interrupted = true;
+    process.stderr.write("\narchive: stopping after the files in progress (Ctrl-C again to quit now)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  try {
+    return await dispatch(name, load, rest, controller, () => interrupted);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGTERM", onSigint);
+  }
+}
+
+async function dispatch(
+  name: string,
+  load: () => Promise<Command>,
+  rest: string[],
+  controller: AbortController,
+  wasInterrupted: () => boolean,
+): Promise<number> {
   const cmd = await load();
+  if (wasInterrupted()) return EXIT.interrupted;
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true });
@@ -121,28 +148,18 @@ export async function runCli(argv: string[]): Promise<number> {
     color: v["no-color"] !== true && process.stdout.isTTY === true && !process.env.NO_COLOR,
   };
   kleur.enabled = opts.color;
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(EXIT.interrupted); // second Ctrl-C: leave now
-    interrupted = true;
-    process.stderr.write("\narchive: stopping after the files in progress (Ctrl-C again to quit now)...\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
   const ctx = makeContext(opts, controller.signal);
   try {
     const code = await cmd.run(ctx, v, parsed.positionals);
     ctx.progress.clear();
-    if (interrupted) {
+    if (wasInterrupted()) {
       process.stderr.write(`archive: interrupted. Everything finished so far is recorded; run the same command again to resume.\n`);
       return EXIT.interrupted;
     }
     return code;
   } catch (err) {
     ctx.progress.clear();
-    if (interrupted || (err instanceof ArchiveError && err.code === "E_ABORTED")) {
+    if (wasInterrupted() || (err instanceof ArchiveError && err.code === "E_ABORTED")) {
       process.stderr.write(`archive: interrupted. Everything finished so far is recorded; run the same command again to resume.\n`);
       return EXIT.interrupted;
     }
@@ -154,8 +171,5 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     process.stderr.write(`archive ${name}: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
     return EXIT.fatal;
-  } finally {
-    process.removeListener("SIGINT", onSigint);
-    process.removeListener("SIGTERM", onSigint);
   }
 }

@@ -1,5 +1,5 @@
 import { constants as fsc } from "node:fs";
-import { copyFile, link, lstat, rm, stat } from "node:fs/promises";
+import { copyFile, link, lstat, rm, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join, posix } from "node:path";
 import fg from "fast-glob";
@@ -10,6 +10,7 @@ import {
   HashPool,
   forEachLimit,
   insideWorkspace,
+  isDiskFull,
   isFatalWriteError,
   noEvents,
   reasonOf,
@@ -17,6 +18,7 @@ import {
   setMtime,
   TEMP_MARKER,
   writeAtomically,
+  writeError,
 } from "@archive/core";
 import { HeifPool } from "./heif-pool.js";
 import { candidateName, outputDir, splitName, type Layout } from "./layout.js";
@@ -172,6 +174,16 @@ function* pages(catalog: Catalog): Generator<Item> {
     if (!rows.length) return;
     for (const r of rows) yield r;
     last = rows[rows.length - 1]!.id;
+  }
+}
+
+/** Under 1 MiB free: a failure there is the disk's, not the file's (tools word it in many ways). */
+async function nearlyFull(root: string): Promise<boolean> {
+  try {
+    const s = await statfs(root);
+    return Number(s.bavail) * Number(s.bsize) < 1024 * 1024;
+  } catch {
+    return false;
   }
 }
 
@@ -442,6 +454,10 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
       return outStem;
     } catch (err) {
       if (isFatalWriteError(err) || options.signal?.aborted) throw err;
+      // a full destination surfaces as ENOSPC, as SQLITE_FULL, or inside an encoder's message
+      if (isDiskFull(err) || (await nearlyFull(root))) {
+        throw writeError(Object.assign(new Error(reasonOf(err)), { code: "ENOSPC" }), finalAbs);
+      }
       recordFailure(it, reasonOf(err), action);
       return undefined;
     }
@@ -490,6 +506,10 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
       },
       options.signal,
     );
+  } catch (err) {
+    // the catalog shares the destination: SQLITE_FULL there means the same full disk
+    if (!(err instanceof ArchiveError) && isDiskFull(err)) throw writeError(Object.assign(new Error(reasonOf(err)), { code: "ENOSPC" }), root);
+    throw err;
   } finally {
     await heif?.close();
     await hashes.close();
@@ -506,16 +526,20 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
         measuredAt: new Date().toISOString(),
       };
     }
-    if (!dry) {
-      const { planned: _p, ...summary } = result;
-      catalog.finishRun(runId, result.stoppedEarly ? "interrupted" : result.failed.length ? "failures" : "ok", {
-        ...summary,
-        skipped: result.skipped.length,
-        failed: result.failed.length,
-        warnings: result.warnings.length,
-      });
+    try {
+      if (!dry) {
+        const { planned: _p, ...summary } = result;
+        catalog.finishRun(runId, result.stoppedEarly ? "interrupted" : result.failed.length ? "failures" : "ok", {
+          ...summary,
+          skipped: result.skipped.length,
+          failed: result.failed.length,
+          warnings: result.warnings.length,
+        });
+      }
+      db.exec("DROP TABLE IF EXISTS temp.sel");
+    } catch {
+      // a full disk can refuse even this; the journal already holds every finished job
     }
-    db.exec("DROP TABLE IF EXISTS temp.sel");
   }
   return result;
 }

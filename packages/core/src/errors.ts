@@ -45,6 +45,14 @@ export function writeError(err: unknown, path: string): ArchiveError {
   return new ArchiveError("E_WRITE", `cannot write ${path}: ${reasonOf(err)}`, { cause: err });
 }
 
+/** A full disk, however it surfaced: errno, SQLite, or an encoder's message. */
+export function isDiskFull(err: unknown): boolean {
+  if (err instanceof ArchiveError) return err.code === "E_DISK_FULL";
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL") return true;
+  return /no space left on device|database or disk is full|disk quota exceeded|out of disk space/i.test(err instanceof Error ? err.message : String(err));
+}
+
 /** True for errors that stop a whole run (the destination is unusable), not just one file. */
 export function isFatalWriteError(err: unknown): boolean {
   return err instanceof ArchiveError && (err.code === "E_DISK_FULL" || err.code === "E_WRITE");

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { ArchiveError } from "./errors.js";
+import { ArchiveError, writeError } from "./errors.js";
 import { Catalog, openCatalog } from "./catalog.js";
 
 /** Options chosen at plan time, stored in `.archive/config.json`. */
@@ -69,7 +69,11 @@ export function openWorkspace(root: string, options: { create?: boolean; lock?: 
       `no archive workspace at ${abs} (run \`archive plan SOURCE\` there first, or pass -C DIR)`,
     );
   }
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw writeError(err, abs);
+  }
   const release = options.lock === false ? () => {} : takeLock(dir);
   let catalog: Catalog;
   try {
@@ -138,7 +142,9 @@ export function takeLock(dir: string): () => void {
       process.on("exit", release);
       return release;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EROFS" || code === "EACCES" || code === "EPERM" || code === "ENOSPC") throw writeError(err, dirname(dir));
+      if (code !== "EEXIST") throw err;
       const pid = Number(readFileSync(file, "utf8").trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
         throw new ArchiveError(
