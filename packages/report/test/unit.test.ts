@@ -111,6 +111,20 @@ describe("report queries on an inline catalog", () => {
     expect(html).not.toContain("<b>bad</b>");
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;.jpg");
     expect(html.match(/<g class="month"/g)).toHaveLength(5);
+    expect(html).toContain("Not verified yet");
+  });
+
+  it("shows the latest verify run's checks", () => {
+    const data = {
+      workspace: dir, generatedAt: "now", totals: { files: 0, bytes: 0, firstYear: null, lastYear: null }, timeline: { months: [], undated: 0 },
+      bytesByYear: [], bytesByKind: [], plan: null, convert: null, jobs: jobCounts(ws.catalog), skipped: [], failures: { list: [], total: 0 },
+      duplicates: duplicates(ws.catalog), sample: [],
+      verify: { finishedAt: "t", status: "failed", summary: { ok: false, checks: [{ name: "fixity", checked: 10, passed: 9, failed: 1, skipped: 0 }] } },
+    } satisfies ReportData;
+    const html = renderHtml(data);
+    expect(html).toMatch(/<table id="verify">.*FAIL.*fixity.*9\/10/s);
+    expect(html).toContain("some checks failed");
+    expect(html).toContain("No failures.");
   });
 });
 
