@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import kleur from "kleur";
 import { ArchiveError, createExifTool } from "@archive/core";
 import { convertLibrary, type ConvertFilter, type ConvertResult } from "@archive/convert";
+import { buildManifest, type ManifestResult } from "@archive/verify";
 import type { Command } from "../index.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
@@ -89,9 +90,20 @@ Options:
         ...(typeof v.ffmpeg === "string" ? { ffmpeg: v.ffmpeg } : {}),
         ...(typeof v.ffprobe === "string" ? { ffprobe: v.ffprobe } : {}),
       });
+      // the manifest follows every real run; the converter already cached each output's hash
+      let manifest: ManifestResult | null = null;
+      if (v["dry-run"] !== true && !result.stoppedEarly) {
+        manifest = await buildManifest({ workspace: ws.root, catalog: ws.catalog, onEvent: ctx.onEvent, signal: ctx.signal });
+      }
       ctx.progress.clear();
-      if (ctx.opts.json) ctx.out(JSON.stringify(result, null, 2));
-      else printResult(ctx, result, v["dry-run"] === true);
+      if (ctx.opts.json) ctx.out(JSON.stringify({ ...result, manifest }, null, 2));
+      else {
+        printResult(ctx, result, v["dry-run"] === true);
+        if (manifest) {
+          ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.hashed} hashed now, ${manifest.cached} from the cache)`);
+          ctx.out("Next: archive verify");
+        }
+      }
       return result.failed.length ? 1 : 0;
     } finally {
       await exiftool.end();
@@ -123,6 +135,5 @@ function printResult(ctx: Context, r: ConvertResult, dry: boolean): void {
     if (r.failed.length > 100) lines.push(`  ... ${r.failed.length - 100} more (--json lists all)`);
   }
   if (r.stoppedEarly) lines.push("Stopped early: run the same command again to resume.");
-  else if (!dry) lines.push("Next: archive verify");
   ctx.out(lines.join("\n"));
 }
