@@ -230,7 +230,10 @@ export async function readItem(
       // HEIF: the Exif item located by our own box walk (exifr's HEIF reader misses some
       // layouts, e.g. libheif's iloc base offsets); everything else: exifr on the file
       const tiff = probe.exif ? await readHeifExif(absPath, probe.exif, head).catch(() => null) : null;
-      fast = await readImageMeta(tiff ?? absPath).catch(() => null);
+      // JPEG: EXIF sits in the first segments, which the head already holds (no second open)
+      const src = tiff ?? (probe.format === "jpeg" ? head : absPath);
+      fast = await readImageMeta(src).catch(() => null);
+      if (!fast?.capture && src === head && head.length < st.size) fast = await readImageMeta(absPath).catch(() => null);
       if (fast?.capture) meta = fast;
     }
     // QuickTime/MP4: our own moov parser (keys, mvhd, tkhd, stsd); exiftool when it gives up
