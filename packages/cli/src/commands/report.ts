@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import kleur from "kleur";
+import { which } from "@archive/core";
 import { buildReport } from "@archive/report";
 import type { Command } from "../index.js";
 import { workspaceFor } from "../context.js";
@@ -12,6 +13,7 @@ import { parseIntOption } from "../args.js";
 function openInBrowser(file: string): boolean {
   const [cmd, args] =
     process.platform === "darwin" ? ["open", [file]] : process.platform === "win32" ? ["cmd", ["/c", "start", "", file]] : ["xdg-open", [file]];
+  if (process.platform !== "win32" && !which(cmd)) return false;
   try {
     const child = spawn(cmd, args as string[], { detached: true, stdio: "ignore", shell: false });
     child.on("error", () => {});
