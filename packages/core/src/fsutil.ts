@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, utimes } from "node:fs/promises";
+import { mkdir, open, rename, rm, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { writeError } from "./errors.js";
 
@@ -33,13 +33,25 @@ export async function writeAtomically<T>(finalPath: string, produce: (tmpPath: s
   const tmp = tempPathFor(finalPath);
   try {
     const result = await produce(tmp);
+    await syncFile(tmp);
     await rename(tmp, finalPath);
+    await syncFile(dirname(finalPath)).catch(() => {}); // the rename itself, on file systems that allow it
     return result;
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOSPC" || code === "EROFS" || code === "EDQUOT") throw writeError(err, finalPath);
     throw err;
+  }
+}
+
+/** Flush a file (or folder) to stable storage: a finished name must survive a power cut too. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
