@@ -3,6 +3,7 @@
 // The kill points come from a seeded generator; set CRASH_SEED=<n> to replay a failing run.
 import { spawn } from "node:child_process";
 import { copyFile, mkdir } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,11 @@ const SUBSET = [
   "lychee/classic-car.heic",
   "exifr/heic-iphone7.heic",
   "immich/IMG_2682.heic",
+  "osxphotos/IMG_1853.HEIC",
+  "osxphotos/IMG_0102.HEIC",
+  "exiv2/2021-02-13-1929.heic",
+  "exif-samples/iphone_13_pro_max.HEIC",
+  "metadata-extractor-images/IMG_2927.HEIC",
 ];
 
 /** mulberry32: a tiny seeded generator, so a failing kill schedule can be replayed. */
@@ -129,13 +135,16 @@ describe.skipIf(!real || !haveFfmpeg)("archive convert killed with SIGKILL resum
     const plan = await archiveJson<unknown>(ws, ["plan", srcDir]);
     if (plan.code !== 0) throw new Error(`plan exited ${plan.code}: ${plan.stderr}`);
     const next = rng(seed);
-    const scopes: ("group" | "node")[] = ["group", "node", "group"];
+    // 12 kill points (CRASH_KILLS to change; at least 10 must land while work is under way), alternating a power-cut style kill of the
+    // whole process group with `kill -9` of node alone. The first few land at random moments from
+    // start-up on; later ones wait for one more finished job first, so every run makes progress
+    // and the kills also hit decode, encode, exiftool and ffmpeg mid-file.
+    const killCount = Math.max(1, Number(process.env.CRASH_KILLS ?? 12));
     let done = 0;
-    for (const scope of scopes) {
-      // each kill lands at a random moment after one more job has finished (or, for the first,
-      // after start-up), so the kills hit decode, encode, exiftool and ffmpeg at varied stages
-      const afterDone = done === 0 && kills.length === 0 ? 0 : done + 1;
-      const delayMs = Math.round((afterDone === 0 ? 1500 : 0) + next() * 4000);
+    for (let k = 0; k < killCount; k++) {
+      const scope: "group" | "node" = k % 2 === 0 ? "group" : "node";
+      const afterDone = k < 4 ? 0 : Math.min(done + (k % 2), SUBSET.length);
+      const delayMs = Math.round((k < 4 ? 300 : 0) + next() * (k < 4 ? 3500 : 2500));
       const { exited, temps } = await convertAndKill(ws, afterDone, delayMs, scope);
       done = await journalMatchesDisk(ws);
       kills.push({ afterDone, delayMs, scope, exited, tempsAtKill: temps, doneAfter: done });
@@ -143,6 +152,11 @@ describe.skipIf(!real || !haveFfmpeg)("archive convert killed with SIGKILL resum
     console.log(`crash test seed ${seed} (replay with CRASH_SEED=${seed}): ${JSON.stringify(kills)}`);
     finalRun = await archiveJson(ws, ["convert"]);
   }, 900_000);
+
+  it("at least 10 kills landed while the run was working", () => {
+    if (process.env.CRASH_KILLS) return;
+    expect(kills.filter((k) => k.exited.startsWith("killed")).length, JSON.stringify(kills)).toBeGreaterThanOrEqual(10);
+  });
 
   it("the final run finishes without failures", () => {
     expect(finalRun.code, JSON.stringify(finalRun.json.failed)).toBe(0);
@@ -177,4 +191,43 @@ describe.skipIf(!real || !haveFfmpeg)("archive convert killed with SIGKILL resum
     const [o, i] = await Promise.all([ffprobe(join(ws, j.output_rel!)), ffprobe(join(srcDir, "osxphotos/IMG_4394.mov"))]);
     expect(Math.abs(Number(o.format.duration) - Number(i.format.duration))).toBeLessThanOrEqual(0.1);
   });
+});
+
+describe.skipIf(!real || !haveFfmpeg)("archive manifest killed with SIGKILL never leaves a partial manifest", () => {
+  it("after kills at random points the manifest is whole, and verify passes once it is rebuilt", async () => {
+    const srcDir = await tempDir("archive-crash-msrc-");
+    const ws = await tempDir("archive-crash-mws-");
+    for (const rel of SUBSET.slice(0, 4)) {
+      await mkdir(dirname(join(srcDir, rel)), { recursive: true });
+      await copyFile(join(real!, rel), join(srcDir, rel));
+    }
+    expect((await archiveJson<unknown>(ws, ["plan", srcDir])).code).toBe(0);
+    expect((await archiveJson<unknown>(ws, ["convert"])).code).toBe(0);
+    const manifestPath = join(ws, "manifest-sha256.txt");
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+    const next = rng(seed + 1);
+    const bin = join(repoRoot(), "packages/cli/bin/archive.js");
+    const schedule: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const delayMs = Math.round(100 + next() * 900);
+      schedule.push(delayMs);
+      const child = spawn(process.execPath, [bin, "manifest", "-C", ws, "--bagit"], { detached: true, stdio: "ignore" });
+      const exited = new Promise((res) => child.on("exit", res));
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // finished first
+      }
+      await exited;
+      // whichever manifest is there is a whole one: every line a hash and a name, one per output
+      const lines = readFileSync(manifestPath, "utf8").trim().split("\n");
+      expect(lines.every((l) => /^\\?[0-9a-f]{64}  \S/.test(l)), lines.join("\n")).toBe(true);
+      expect(lines.length).toBe(4);
+    }
+    console.log(`manifest kill schedule (seed ${seed + 1}): ${JSON.stringify(schedule)}`);
+    const verify = await archiveJson<{ ok: boolean }>(ws, ["verify"]);
+    expect(verify.json.ok).toBe(true);
+    expect(tempFiles(ws)).toEqual([]);
+  }, 600_000);
 });
