@@ -1,4 +1,5 @@
-export { scanLibrary, readItem, displayedSize, IGNORED, type ScanOptions, type ScanResult, type ItemRecord } from "./scan.js";
+export { walkTree, ignoredName, type WalkEntry } from "./walk.js";
+export { scanLibrary, readItem, displayedSize, type ScanOptions, type ScanResult, type ItemRecord } from "./scan.js";
 export { identify, type Probe } from "./magic.js";
 export { readImageMeta, readExiftoolMeta, metaFromExiftool, parseAppleMakerNote, captureFromName, cleanDate, type MediaMeta } from "./metadata.js";
 export { parseCsv, decodeText, parseAppleCsvDate, safeName, readPhotoDetails, readAlbumCsv } from "./csv.js";

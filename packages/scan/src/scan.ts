@@ -1,6 +1,5 @@
 import { open, stat } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
-import fg from "fast-glob";
 import type { Catalog, CaptureTime, CaptureSource, ExifTool, Format, OnEvent } from "@archive/core";
 import {
   ArchiveError,
@@ -13,14 +12,13 @@ import {
   videoNeedsConversion,
 } from "@archive/core";
 import { identify, type Probe } from "./magic.js";
+import { walkTree } from "./walk.js";
 import { captureFromName, readExiftoolMeta, readImageMeta, tiffFromHeifExif, type MediaMeta } from "./metadata.js";
 import { baseStem } from "./names.js";
 import { readQuickTimeMeta } from "./quicktime.js";
 import { applyExportCsvs, type CsvProblem } from "./apple-export.js";
 import { regroup } from "./group.js";
 
-/** Names an export or a Mac adds that are never photos. */
-export const IGNORED = ["**/.DS_Store", "**/._*", "**/Thumbs.db", "**/desktop.ini", "**/.archive/**", "**/@eaDir/**"];
 
 export interface ScanOptions {
   /** The library folder; read, never written. */
@@ -358,26 +356,12 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
   };
 
   onEvent({ kind: "stage", stage: "scan" });
-  const entries = fg.stream("**", {
-    cwd: source,
-    dot: true,
-    onlyFiles: false,
-    followSymbolicLinks: false,
-    stats: true,
-    ignore: IGNORED,
-    suppressErrors: true,
-    unique: true,
-  }) as AsyncIterable<{ path: string; dirent: import("node:fs").Dirent; stats?: import("node:fs").Stats }>;
-
-  async function* files() {
-    for await (const e of entries) {
-      if (e.dirent.isDirectory()) continue;
-      yield e;
-    }
-  }
+  const files = walkTree(source, (rel, err) => {
+    result.unreadable.push({ path: rel || ".", reason: `cannot read: ${reasonOf(err)}` });
+  });
 
   await forEachLimit(
-    files(),
+    files,
     options.concurrency ?? 8,
     async (e) => {
       const rel = e.path;
