@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runArchive, tempDir, treeChecksum } from "../../scan/test/fixtures.js";
+import { runArchive, tempDir, treeChecksum } from "../../../test/support.js";
 
 /** Every file's path, content hash and mtime (directories' own mtimes aside: a move touches them). */
 function fileHashes(root: string, rel = ""): string[] {

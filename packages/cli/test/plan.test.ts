@@ -2,7 +2,7 @@ import { copyFile, mkdir, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openCatalog, takeLock } from "@archive/core";
-import { execFileP, hasTool, realFixtures, runArchive, tempDir, treeChecksum } from "../../scan/test/fixtures.js";
+import { execFileP, hasTool, realFixtures, runArchive, tempDir, treeChecksum } from "../../../test/support.js";
 
 interface PlanJson {
   totals: { files: number; bytes: number };
@@ -39,7 +39,7 @@ function items(ws: string): Map<string, Row> {
 }
 
 const real = realFixtures();
-const haveExiftool = await hasTool("exiftool");
+const haveExiftool = await hasTool("exiftool", ["-ver"]);
 const haveFfmpeg = await hasTool("ffmpeg", ["-version"]);
 
 describe.skipIf(!real)("archive plan on the real fixtures", () => {

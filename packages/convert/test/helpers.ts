@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openCatalog, TEMP_MARKER, type ExifTool } from "@archive/core";
-import { execFileP, runArchive } from "../../scan/test/fixtures.js";
+import { execFileP, runArchive } from "../../../test/support.js";
 
-export { execFileP, hasTool, realFixtures, repoRoot, runArchive, tempDir, treeChecksum } from "../../scan/test/fixtures.js";
+export { execFileP, hasTool, realFixtures, repoRoot, runArchive, tempDir, treeChecksum } from "../../../test/support.js";
 
 /** `archive <args> --json` in a workspace; the parsed result and the exit code. */
 export async function archiveJson<T>(ws: string, args: string[]): Promise<{ code: number; json: T; stderr: string }> {

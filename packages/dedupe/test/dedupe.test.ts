@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createExifTool, edgeFingerprint, openWorkspace, sha256File, type Workspace } from "@archive/core";
 import { scanLibrary } from "@archive/scan";
@@ -18,14 +17,10 @@ import {
   quarantineDuplicates,
   restoreQuarantine,
 } from "@archive/dedupe";
+import { realFixtures } from "../../../test/support.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const REAL = resolve(repoRoot, "../shared/fixtures/real");
-const haveReal = existsSync(REAL);
-if (!haveReal) {
-  if (process.env.CI === "true") throw new Error(`fixtures missing at ${REAL} (CI=true: failing instead of skipping)`);
-  console.warn(`dedupe: skipping the real-fixture test: ${REAL} not found`);
-}
+const REAL = realFixtures() ?? "";
+const haveReal = REAL !== "";
 
 /** path -> sha256 of every regular file under `root` (symlinks recorded as link targets). */
 function treeHashes(root: string): Record<string, string> {

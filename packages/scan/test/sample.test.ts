@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExifTool, openCatalog, type Catalog, type ExifTool } from "@archive/core";
 import { scanLibrary, summarisePlan, type PlanSummary, type ScanResult } from "@archive/scan";
-import { repoRoot, tempDir, treeChecksum } from "./fixtures.js";
+import { repoRoot, tempDir, treeChecksum } from "../../../test/support.js";
 
 // The committed sample library (scripts/make-sample.mjs), scanned through the library API.
 const sample = join(repoRoot(), "sample/library");

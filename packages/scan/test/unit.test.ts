@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCaptureTime, captureFromUtc } from "@archive/core";
 import { baseStem, cleanDate, parseIso6709, decodeText, identify, parseAppleCsvDate, parseCsv, safeName, captureFromName, metaFromExiftool } from "@archive/scan";
-import { realFixtures } from "./fixtures.js";
+import { realFixtures } from "../../../test/support.js";
 
 /** An ISO-BMFF `ftyp` box with a major brand and compatible brands, plus optional trailing bytes. */
 function ftyp(major: string, compat: string[], tail: Buffer = Buffer.alloc(0)): Buffer {

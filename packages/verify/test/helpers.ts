@@ -1,49 +1,9 @@
-import { execFile } from "node:child_process";
-import { copyFile, cp, mkdir, mkdtemp, stat } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { copyFile, cp, mkdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { openWorkspace, type Workspace } from "@archive/core";
+import { execFileP, tempDir } from "../../../test/support.js";
 
-export const execFileP = promisify(execFile);
-
-/** The repository root: the nearest folder above this file whose package.json declares workspaces. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { workspaces?: unknown }).workspaces) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
-  }
-}
-
-/** ../shared/fixtures/real beside the repository; absent: skip with a message, except under CI=true. */
-export function realFixtures(): string | null {
-  const dir = resolve(repoRoot(), "../shared/fixtures/real");
-  if (existsSync(dir)) return dir;
-  const msg = `real fixtures not found at ${dir}: verify tests that need them are skipped`;
-  if (process.env.CI === "true") throw new Error(msg.replace("are skipped", "cannot run (CI=true)"));
-  console.warn(msg);
-  return null;
-}
-
-export async function hasTool(cmd: string, args: string[] = ["--version"]): Promise<boolean> {
-  try {
-    await execFileP(cmd, args);
-    return true;
-  } catch {
-    console.warn(`${cmd} not found: verify tests that need it are skipped`);
-    return false;
-  }
-}
-
-export function tempDir(prefix = "archive-verify-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
+export { execFileP, hasTool, realFixtures, repoRoot, tempDir } from "../../../test/support.js";
 
 /** Insert a catalog item as scan would (only the columns verify reads matter). */
 export function addItem(

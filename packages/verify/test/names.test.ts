@@ -22,7 +22,7 @@ const NAMES = [
 ];
 
 const havePython = await hasTool("python3", ["--version"]);
-const haveSha256sum = await hasTool("sha256sum");
+const haveSha256sum = await hasTool("sha256sum", ["--version"]);
 const bagitPython = havePython
   ? await execFileP("python3", ["-c", "import bagit"]).then(() => true, () => false)
   : false;

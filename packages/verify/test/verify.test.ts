@@ -6,7 +6,7 @@ import { buildManifest, verify, type VerifyReport } from "../src/index.js";
 import { buildArchive, cloneArchive, execFileP, hasTool, realFixtures, repoRoot, tempDir } from "./helpers.js";
 
 const fixtures = realFixtures();
-const tools = (await hasTool("ffmpeg", ["-version"])) && (await hasTool("exiftool", ["-ver"])) && (await hasTool("sha256sum"));
+const tools = (await hasTool("ffmpeg", ["-version"])) && (await hasTool("exiftool", ["-ver"])) && (await hasTool("sha256sum", ["--version"]));
 
 async function manifestOf(root: string): Promise<void> {
   const ws = openWorkspace(root, { lock: false });

@@ -34,13 +34,18 @@ export function realFixtures(): string | null {
   return null;
 }
 
-/** True when `cmd` runs (used to skip tests whose external tool is missing, with a message). */
-export async function hasTool(cmd: string, args: string[] = ["-ver"]): Promise<boolean> {
+/**
+ * True when `cmd args` runs (e.g. `exiftool -ver`, `ffmpeg -version`). A missing tool skips the
+ * tests that need it with a message; under CI=true it fails, because .ci/run installs every tool.
+ */
+export async function hasTool(cmd: string, args: string[]): Promise<boolean> {
   try {
     await execFileP(cmd, args);
     return true;
   } catch {
-    console.warn(`${cmd} not found: tests that need it are skipped`);
+    const msg = `${cmd} not found: tests that need it are skipped`;
+    if (process.env.CI === "true") throw new Error(msg.replace("are skipped", "cannot run (CI=true; .ci/run should install it)"));
+    console.warn(msg);
     return false;
   }
 }
