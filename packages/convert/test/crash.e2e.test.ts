@@ -56,6 +56,7 @@ interface KillPoint {
   exited: string;
   tempsAtKill: number;
   doneAfter: number;
+  unjournalled: number;
 }
 
 function doneCount(ws: string): number {
@@ -107,6 +108,23 @@ async function convertAndKill(ws: string, waitForDone: number, delayMs: number, 
   return { exited: how, temps };
 }
 
+/**
+ * A file under a final name that the journal does not (yet) call done — the rename happened,
+ * the journal update did not — must still be whole: decode it completely.
+ */
+async function unjournalledFinalsAreWhole(ws: string): Promise<number> {
+  const done = new Set([...journal(ws).values()].filter((j) => j.status === "done").map((j) => j.output_rel));
+  let n = 0;
+  for (const rel of listFiles(join(ws, "converted"))) {
+    const out = `converted/${rel}`;
+    if (done.has(out) || rel.split("/").pop()!.startsWith(".archive-tmp-")) continue;
+    if (out.endsWith(".jpg")) await sharp(join(ws, out), { failOn: "truncated" }).raw().toBuffer();
+    else if (out.endsWith(".mp4")) await ffmpegDecodes(join(ws, out));
+    n++;
+  }
+  return n;
+}
+
 /** Every job the journal calls done has its output on disk with the recorded hash. */
 async function journalMatchesDisk(ws: string): Promise<number> {
   let n = 0;
@@ -147,7 +165,8 @@ describe.skipIf(!real || !haveFfmpeg)("archive convert killed with SIGKILL resum
       const delayMs = Math.round((k < 4 ? 300 : 0) + next() * (k < 4 ? 3500 : 2500));
       const { exited, temps } = await convertAndKill(ws, afterDone, delayMs, scope);
       done = await journalMatchesDisk(ws);
-      kills.push({ afterDone, delayMs, scope, exited, tempsAtKill: temps, doneAfter: done });
+      const unjournalled = await unjournalledFinalsAreWhole(ws);
+      kills.push({ afterDone, delayMs, scope, exited, tempsAtKill: temps, doneAfter: done, unjournalled });
     }
     console.log(`crash test seed ${seed} (replay with CRASH_SEED=${seed}): ${JSON.stringify(kills)}`);
     finalRun = await archiveJson(ws, ["convert"]);
