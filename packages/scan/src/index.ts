@@ -7,3 +7,4 @@ export { regroup } from "./group.js";
 export { baseStem, type Variant } from "./names.js";
 export { summarisePlan, makeBatches, ESTIMATE_MODEL, type PlanSummary, type PlanOptions, type Batch, type Calibration } from "./plan.js";
 export { readQuickTimeMeta, parseMoov, parseIso6709 } from "./quicktime.js";
+export { hashPossiblyArchived } from "./known.js";

@@ -3,7 +3,8 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 import kleur from "kleur";
 import { ArchiveError, createExifTool, isInside } from "@archive/core";
-import { scanLibrary, summarisePlan, type Calibration, type PlanSummary, type ScanResult } from "@archive/scan";
+import { newContentCount, type NewContent } from "@archive/dedupe";
+import { hashPossiblyArchived, scanLibrary, summarisePlan, type Calibration, type PlanSummary, type ScanResult } from "@archive/scan";
 import type { Command } from "../index.js";
 import { workspaceFor, type Context } from "../context.js";
 import { bar, formatBytes, formatDuration } from "../render.js";
@@ -59,6 +60,10 @@ Options:
         .prepare("SELECT json_extract(summary, '$.calibration') AS c FROM runs WHERE command = 'convert' AND json_extract(summary, '$.calibration') IS NOT NULL ORDER BY id DESC LIMIT 1")
         .get() as { c: string } | undefined;
       const calibration = calibrationRow ? (JSON.parse(calibrationRow.c) as Calibration) : null;
+      // a newer export planned into a workspace that already holds an archive: what is new?
+      await hashPossiblyArchived(ws.catalog, { onEvent: ctx.onEvent, signal: ctx.signal });
+      const counted = newContentCount(ws.catalog);
+      const newContent: NewContent | null = counted.archived + counted.alreadyArchivedContent > 0 ? counted : null;
       const summary = await summarisePlan(ws.catalog, {
         workspace: ws.root,
         sources: ws.config.sources,
@@ -80,9 +85,9 @@ Options:
       const walkProblems = scans.flatMap((s) => s.unreadable).filter((u) => !known.has(u.path));
       summary.unreadable.push(...walkProblems);
       const run = ws.catalog.startRun("plan");
-      ws.catalog.finishRun(run, "ok", { ...summary, scan });
-      if (ctx.opts.json) ctx.out(JSON.stringify({ ...summary, scan }, null, 2));
-      else printPlan(ctx, summary, scan);
+      ws.catalog.finishRun(run, "ok", { ...summary, scan, newContent });
+      if (ctx.opts.json) ctx.out(JSON.stringify({ ...summary, scan, newContent }, null, 2));
+      else printPlan(ctx, summary, scan, newContent);
       return 0;
     } finally {
       await exiftool.end();
@@ -97,6 +102,7 @@ function printPlan(
   ctx: Context,
   s: PlanSummary,
   scan: { read: number; unchanged: number; missing: number; skipped: { path: string; reason: string }[]; csvProblems: { path: string; reason: string }[]; durationMs: number },
+  newContent: NewContent | null,
 ): void {
   const b = kleur.bold;
   const lines: string[] = [];
@@ -137,6 +143,11 @@ function printPlan(
   if (s.destination.freeBytes !== null) {
     const fit = s.destination.fits ? kleur.green("fits") : kleur.red("does NOT fit");
     lines.push(`  Destination ${s.destination.path}: ${formatBytes(s.destination.freeBytes)} free, ${fit}`);
+  }
+  if (newContent) {
+    lines.push(
+      `  Already archived: ${newContent.archived} files; ${newContent.alreadyArchivedContent} more have the same content as archived files (not converted again). New: ${newContent.newFiles} files, ${formatBytes(newContent.newBytes)}`,
+    );
   }
   if (s.duplicates.groups) lines.push(`  Exact duplicates: ${s.duplicates.files} files, ${formatBytes(s.duplicates.bytes)} in ${s.duplicates.groups} groups`);
   if (s.weakCaptureTime.files) {
