@@ -1,18 +1,6 @@
-import type { ProgressEvent } from "@archive/core";
+import { formatBytes, type ProgressEvent } from "@archive/core";
 
-const fmtBytes = (n: number) => formatBytes(n);
-
-/** Bytes for people: 1.5 GB, 320 MB. */
-export function formatBytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes };
 
 /** Seconds for people: 45 s, 12 min, 3 h 20 min. */
 export function formatDuration(s: number): string {
@@ -57,7 +45,7 @@ export class ProgressRenderer {
     const secs = Math.max(0.001, (now - this.stageStart) / 1000);
     const rate = e.done / secs;
     const parts = [`${e.stage}: ${e.done}${e.total ? `/${e.total}` : ""} files`, `${rate.toFixed(rate < 10 ? 1 : 0)}/s`];
-    if (e.bytes) parts.push(`${fmtBytes(e.bytes / secs)}/s`);
+    if (e.bytes) parts.push(`${formatBytes(e.bytes / secs)}/s`);
     if (e.total && rate > 0) parts.push(`ETA ${formatDuration((e.total - e.done) / rate)}`);
     if (e.failed) parts.push(`${e.failed} failed`);
     const width = this.stream.columns ?? 80;

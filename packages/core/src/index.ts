@@ -11,3 +11,4 @@ export * from "./events.js";
 export * from "./pool.js";
 export * from "./exiftool.js";
 export * from "./hashpool.js";
+export * from "./format.js";

@@ -1,3 +1,4 @@
+import { formatBytes } from "@archive/core";
 import type { BytesRow, DuplicateSummary, Failure, JobCounts, MonthCount, SampleItem } from "./data.js";
 import type { Thumb, ThumbPair } from "./thumbs.js";
 
@@ -22,18 +23,6 @@ export interface ReportData {
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** Escape text for HTML content and attribute values. */
 export const esc = (s: unknown): string => String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c]!);
-
-/** Bytes for people: 1.5 GB, 320 MB (same scale as the CLI). */
-export function formatBytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
 
 const num = (n: number) => n.toLocaleString("en-US");
 const pathOf = (p: string) => `<code>${esc(p)}</code>`;

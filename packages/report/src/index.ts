@@ -5,7 +5,7 @@ import * as q from "./data.js";
 import { renderHtml, type ReportData } from "./html.js";
 import { cachedIds, cachedThumbIds, makeThumbs } from "./thumbs.js";
 
-export { renderHtml, timelineSvg, formatBytes, esc, type ReportData } from "./html.js";
+export { renderHtml, timelineSvg, esc, type ReportData } from "./html.js";
 export { makeThumbs, thumbNames, cachedIds, cachedThumbIds, withIcc, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
 export {
   timeline, bytesByYear, bytesByKind, jobCounts, failures, duplicates, sample, totals, skippedReasons, TIMELINE_WHERE,
