@@ -58,8 +58,8 @@ export interface FindOptions {
   signal?: AbortSignal;
 }
 
-/** Columns the stages need, as a raw row: id, root, rel_path, size, mtime_ms, dev, ino, sha256, missing. */
-type ItemRaw = [number, string, string, number, number, number | null, number | null, string | null, number];
+/** Columns the stages need, as a raw row: id, source_id, rel_path, size, mtime_ms, dev, ino, sha256, missing. */
+type ItemRaw = [number, number, string, number, number, number | null, number | null, string | null, number];
 
 type ItemCandidate = Candidate & { mtimeRow: number; inoRow: number | null };
 
@@ -78,11 +78,19 @@ function* sizeGroups(catalog: Catalog, minSize: number): Generator<ItemCandidate
   const sizes = db
     .prepare(`SELECT i.size FROM items i WHERE ${CANDIDATE} AND i.size >= ? AND i.size > ? GROUP BY i.size HAVING COUNT(*) > 1 ORDER BY i.size LIMIT ${PAGE}`)
     .pluck();
+  // sources are few: their roots once, not joined into every row
+  const roots = new Map<number, string>();
+  for (const [id, root] of db.prepare("SELECT id, root FROM sources").raw(true).all() as [number, string][]) roots.set(id, root);
+  const rootOf = (id: number) => {
+    let r = roots.get(id);
+    if (r === undefined) {
+      r = (db.prepare("SELECT root FROM sources WHERE id = ?").pluck().get(id) as string | undefined) ?? "";
+      roots.set(id, r);
+    }
+    return r;
+  };
   const members = db
-    .prepare(
-      `SELECT i.id, s.root, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing
-       FROM items i JOIN sources s ON s.id = i.source_id WHERE ${CANDIDATE} AND i.size = ?`,
-    )
+    .prepare(`SELECT i.id, i.source_id, i.rel_path, i.size, i.mtime_ms, i.dev, i.ino, i.sha256, i.missing FROM items i WHERE ${CANDIDATE} AND i.size = ?`)
     .raw(true);
   let after = -1;
   for (;;) {
@@ -90,9 +98,9 @@ function* sizeGroups(catalog: Catalog, minSize: number): Generator<ItemCandidate
     if (!page.length) return;
     for (const size of page) {
       const rows = members.all(size) as ItemRaw[];
-      yield rows.map(([id, root, rel, sz, mtime, dev, ino, sha, missing]) => ({
+      yield rows.map(([id, sourceId, rel, sz, mtime, dev, ino, sha, missing]) => ({
         id,
-        path: join(root, rel),
+        path: join(rootOf(sourceId), rel),
         rel,
         size: sz,
         mtimeMs: mtime,
@@ -128,7 +136,9 @@ export function toGroups<C extends Candidate>(
     bytesSaved += present * s.size;
     groups.push({ sha256: s.sha256, size: s.size, keeper: member(k!), reason, duplicates, aliases: s.aliases.map((a) => ({ path: a.path, rel: a.rel })) });
   }
-  groups.sort((a, b) => b.size * b.duplicates.length - a.size * a.duplicates.length || a.keeper.rel.localeCompare(b.keeper.rel));
+  // one collator, same order as localeCompare (which measured ~90 ms for 2,000 groups)
+  const collator = new Intl.Collator();
+  groups.sort((a, b) => b.size * b.duplicates.length - a.size * a.duplicates.length || collator.compare(a.keeper.rel, b.keeper.rel));
   return { groups, duplicateFiles, bytesSaved };
 }
 
@@ -166,7 +176,9 @@ export async function findSourceDuplicates(o: FindOptions): Promise<DedupeReport
         ...(o.signal ? { signal: o.signal } : {}),
         remember(c, sha) {
           pending.push([sha, c]);
-          if (pending.length >= 1024) flush();
+          // fewer, larger transactions than one per 1,024 rows (each commit rewrites the pages it
+          // touched), yet early enough to overlap with hashing still in flight in the workers
+          if (pending.length >= 4096) flush();
         },
       },
       (s) => sets.push(s),

@@ -116,11 +116,26 @@ export class BatchPool {
     });
   }
 
-  /** Run `op` over many files in batches of `batch`, all batches in flight at once. */
-  async runAll(op: "edge" | "sha", files: [string, number][], batch = 64, window = 4096): Promise<BatchResult[]> {
+  /**
+   * Run `op` over many files in batches of at most `batch` files and (for "sha") about
+   * `batchBytes` bytes, all batches in flight at once (files of a few hundred KB no longer cost
+   * one message round trip each; files of 8 MiB and more still go singly, to spread them).
+   */
+  async runAll(op: "edge" | "sha", files: [string, number][], batch = 64, window = 4096, batchBytes = 8 * 1024 * 1024): Promise<BatchResult[]> {
     const parts: Promise<BatchResult[]>[] = [];
-    for (let i = 0; i < files.length; i += batch) parts.push(this.run(op, files.slice(i, i + batch), window));
-    return (await Promise.all(parts)).flat();
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < files.length; i++) {
+      bytes += op === "sha" ? files[i]![1] : 0;
+      if (i + 1 - start >= batch || bytes >= batchBytes || i === files.length - 1) {
+        parts.push(this.run(op, files.slice(start, i + 1), window));
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    const out: BatchResult[] = [];
+    for (const r of await Promise.all(parts)) for (const x of r) out.push(x);
+    return out;
   }
 
   async close(): Promise<void> {
