@@ -261,6 +261,29 @@ describe.skipIf(!real || !haveFfmpeg)("a corpus of bad input never crashes a run
   });
 });
 
+describe.skipIf(!real || process.getuid?.() !== 0 || spawnSync("setpriv", ["--version"]).status !== 0)("permission denied", () => {
+  it("a file its user cannot read is listed as unreadable with the reason; the rest is planned", async () => {
+    // root reads everything, so run archive as `nobody` against a file only root may read
+    const src = await tempDir("archive-perm-src-");
+    const ws = await tempDir("archive-perm-ws-");
+    await copyFile(join(real!, "lychee/train.jpg"), join(src, "readable.jpg"));
+    await copyFile(join(real!, "lychee/mongolia"), join(src, "secret.jpg"));
+    spawnSync("chmod", ["755", src]);
+    spawnSync("chmod", ["644", join(src, "readable.jpg")]);
+    spawnSync("chmod", ["000", join(src, "secret.jpg")]);
+    spawnSync("chmod", ["777", ws]);
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bin, "plan", src, "-C", ws, "--json"],
+      { encoding: "utf8", env: { ...process.env, HOME: ws }, timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { totals: { files: number }; unreadable: { path: string; reason: string }[] };
+    expect(plan.totals.files).toBe(2);
+    expect(plan.unreadable).toEqual([{ path: "secret.jpg", reason: expect.stringMatching(/EACCES|permission denied/i) }]);
+  }, 180_000);
+});
+
 describe("security: external tools only ever get argument arrays", () => {
   it("no library source spawns through a shell or builds a command string", () => {
     const root = join(repoRoot(), "packages");
