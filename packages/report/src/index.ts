@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeAtomically, type Catalog } from "@archive/core";
 import * as q from "./data.js";
+import type { Failure } from "./data.js";
 import { renderHtml, type ReportData } from "./html.js";
 import { cachedIds, cachedThumbIds, makeThumbs } from "./thumbs.js";
 
@@ -72,7 +73,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     jobs: q.jobCounts(cat),
     skipped: q.skippedReasons(cat),
     verify: verify ? { finishedAt: verify.finishedAt, status: verify.status, summary: verify.summary ?? {} } : null,
-    failures: q.failures(cat, options.maxFailures ?? 10_000),
+    failures: withVerifyFailures(q.failures(cat, options.maxFailures ?? 10_000), verify?.summary),
     duplicates: q.duplicates(cat),
   };
   const t1 = performance.now();
@@ -109,5 +110,14 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     thumbsCached: thumbs.cached,
     thumbErrors,
     timings: { queryMs: t1 - t0, thumbsMs: t2 - t1, renderMs: t3 - t2, totalMs: t3 - t0 },
+  };
+}
+
+/** The latest verify run's failures (kept in its run record) join the scan and convert ones. */
+function withVerifyFailures(f: { list: Failure[]; total: number }, summary: Record<string, unknown> | undefined): { list: Failure[]; total: number } {
+  const found = Array.isArray(summary?.failures) ? (summary.failures as { check: string; path: string; reason: string }[]) : [];
+  return {
+    list: [...f.list, ...found.map((x) => ({ stage: "verify" as const, path: x.path, reason: `${x.check}: ${x.reason}` }))],
+    total: f.total + found.length,
   };
 }

@@ -68,6 +68,8 @@ function summaryOf(r: VerifyReport) {
     complete: r.complete,
     checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
     notConvertedYet: r.notConvertedYet.length,
+    // kept in the run record so `archive report` can list them (capped: a broken disk can fail everything)
+    failures: r.checks.flatMap((c) => c.failures.map((f) => ({ check: c.name, path: f.path, reason: f.reason }))).slice(0, 1000),
   };
 }
 
