@@ -28,20 +28,20 @@ const GLOBAL_OPTIONS: Options = {
 /** Commands, each lazy-loaded from ./commands/NAME.ts. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => (await import("./commands/plan.js")).default,
-  dedupe: async () => (await import("./commands/dedupe.js")).default,
   convert: async () => (await import("./commands/convert.js")).default,
   manifest: async () => (await import("./commands/manifest.js")).default,
   verify: async () => (await import("./commands/verify.js")).default,
+  dedupe: async () => (await import("./commands/dedupe.js")).default,
   report: async () => (await import("./commands/report.js")).default,
   run: async () => (await import("./commands/run.js")).default,
 };
 
 const SUMMARIES: Record<string, string> = {
   plan: "scan a library into the workspace: counts, years, sizes, estimate, batches",
-  dedupe: "exact duplicates by checksum: report, or link/quarantine archive copies (never delete)",
   convert: "HEIC->JPEG, HEVC/HDR->H.264 MP4, the rest copied; metadata carried over",
   manifest: "SHA-256 of every archived file: manifest-sha256.txt (sha256sum -c), optional BagIt bag",
   verify: "prove the archive: SHA-256 fixity, completeness, metadata parity, decode/playback",
+  dedupe: "exact duplicates by checksum: report, or link/quarantine archive copies (never delete)",
   report: "one offline HTML page: timeline, bytes, results, failures, duplicates, spot-check thumbnails",
   run: "all stages: plan -> convert -> manifest -> verify, stopping at the first that fails",
 };
