@@ -15,7 +15,6 @@ export function formatDuration(s: number): string {
 export class ProgressRenderer {
   private readonly stream: NodeJS.WriteStream;
   private readonly enabled: boolean;
-  private stage = "";
   private stageStart = Date.now();
   private lastDraw = 0;
   private shown = false;
@@ -29,7 +28,6 @@ export class ProgressRenderer {
     if (!this.enabled) return;
     if (e.kind === "stage") {
       this.clear();
-      this.stage = e.stage;
       this.stageStart = Date.now();
       return;
     }

@@ -1,6 +1,6 @@
 import exifr from "exifr";
 import type { CaptureSource, CaptureTime, ExifTool } from "@archive/core";
-import { captureFromUtc, normaliseOffset, parseCaptureTime } from "@archive/core";
+import { captureFromUtc, parseCaptureTime } from "@archive/core";
 
 /** The metadata a scan records for one file (all optional: files differ wildly). */
 export interface MediaMeta {
@@ -268,4 +268,3 @@ export function captureFromName(name: string): CaptureTime | null {
   return parseCaptureTime(`${m[1]}:${m[2]}:${m[3]} ${m[4] ?? "00"}:${m[5] ?? "00"}:${m[6] ?? "00"}`);
 }
 
-export { normaliseOffset };
