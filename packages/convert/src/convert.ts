@@ -292,12 +292,12 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
   const prefixOf = (it: Item) => (multiSource ? basename(it.root) || `source-${it.source_id}` : "");
 
   /** Pick a free output name: not used by another item's job, not an unrelated file on disk. */
-  async function chooseName(it: Item, dir: string, stem: string, ext: string): Promise<string> {
+  async function chooseName(it: Item, dir: string, stem: string, ext: string, previous: string | null): Promise<string> {
     for (let attempt = 1; attempt < 10_000; attempt++) {
       const rel = posix.join(dir, candidateName(stem, ext, attempt));
       if (nameTaken.get(rel, it.id)) continue;
-      const prev = getJob.get(it.id) as JobRow | undefined;
-      if (prev?.output_rel?.toLowerCase() !== rel.toLowerCase()) {
+      // a file under our own earlier name is ours (an interrupted run): it will be replaced
+      if (previous?.toLowerCase() !== rel.toLowerCase()) {
         const exists = await lstat(insideWorkspace(root, rel)).then(() => true, () => false);
         if (exists) continue;
       }
@@ -367,7 +367,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     }
     const ext = action === "convert" ? (it.kind === "video" ? ".mp4" : ".jpg") : srcExt;
     const dir = outputDir("converted", layout, it, prefixOf(it));
-    const outRel = await chooseName(it, dir, stem, ext);
+    const outRel = await chooseName(it, dir, stem, ext, prev?.output_rel ?? null);
     const outStem = splitName(posix.basename(outRel))[0];
     if (dry) {
       if (result.planned.length < 1000) result.planned.push({ path: it.rel_path, action, output: outRel });
@@ -466,18 +466,14 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
   onEvent({ kind: "stage", stage: "convert", total: result.selected });
   const concurrency = options.jobs ?? availableParallelism();
   try {
+    const selectedStill = db.prepare(
+      `SELECT i.id FROM group_members gm JOIN items i ON i.id = gm.item_id
+       WHERE gm.group_id = ? AND gm.role = 'still' AND i.error IS NULL AND i.id IN (SELECT id FROM temp.sel) LIMIT 1`,
+    );
     const units = function* () {
       for (const it of pages(catalog)) {
-        if (it.live_role === "video" && it.live_group !== null) {
-          // handled together with its still when the still is selected and readable
-          const still = db
-            .prepare(
-              `SELECT i.id FROM group_members gm JOIN items i ON i.id = gm.item_id
-               WHERE gm.group_id = ? AND gm.role = 'still' AND i.error IS NULL AND i.id IN (SELECT id FROM temp.sel) LIMIT 1`,
-            )
-            .get(it.live_group);
-          if (still) continue;
-        }
+        // a Live Photo video is handled together with its still when the still is selected and readable
+        if (it.live_role === "video" && it.live_group !== null && selectedStill.get(it.live_group)) continue;
         yield it;
       }
     };
