@@ -31,7 +31,7 @@ const command: Command = {
 Runs every stage on SOURCE into the workspace DEST (default: the current folder):
   1. plan      scan and catalog (incremental)
   2. convert   convert and copy (incremental; resumes an interrupted run)
-  3. manifest  SHA-256 of every archived file (manifest-sha256.txt; --bagit for a BagIt bag)
+  3. manifest  SHA-256 of every archived file (written by convert; --bagit adds a BagIt bag)
   4. verify    fixity, completeness, metadata parity, decode/playback (--quick: size+mtime)
 Stops at the first stage that fails and says where to look. Files that were unreadable in the
 source are listed by plan and recorded by convert; they do not stop the run.`,
@@ -57,10 +57,13 @@ source are listed by plan and recorded by convert; they do not stop the run.`,
     const real = realConversionFailures(dest);
     if (ctx.signal.aborted) return 130;
     if (code !== 0 && real > 0) return stop(ctx, "convert", code, `the failures listed above (archive convert -C ${dest} --json has them all)`);
-    say("manifest");
-    code = await manifest.run(sub, values, []);
-    if (code !== 0) return stop(ctx, "manifest", code, "the manifest errors above");
-    if (ctx.signal.aborted) return 130;
+    // convert has just written the manifest; the manifest stage only adds the BagIt bag
+    if (values.bagit === true) {
+      say("manifest");
+      code = await manifest.run(sub, values, []);
+      if (code !== 0) return stop(ctx, "manifest", code, "the manifest errors above");
+      if (ctx.signal.aborted) return 130;
+    }
     say("verify");
     code = await verify.run(sub, values, []);
     if (code !== 0) return stop(ctx, "verify", code, `the verify report above (archive verify -C ${dest} --json)`);
