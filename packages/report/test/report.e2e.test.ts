@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCatalog } from "@archive/core";
-import { TIMELINE_WHERE } from "@archive/report";
+import { TIMELINE_WHERE, type ReportResult } from "@archive/report";
 import { realFixtures } from "../../../test/support.js";
 
 const execFileP = promisify(execFile);
@@ -33,15 +33,8 @@ async function archive(args: string[], cwd: string): Promise<{ code: number; std
   }
 }
 
-interface ReportJson {
-  file: string;
-  months: number;
-  failures: number;
-  sampled: number;
-  thumbsGenerated: number;
-  thumbsCached: number;
-  thumbErrors: { path: string; reason: string }[];
-}
+/** What `archive report --json` prints: the library's result. */
+type ReportJson = ReportResult;
 
 describe.skipIf(!haveReal)("archive report on the real fixtures", () => {
   let ws: string;
