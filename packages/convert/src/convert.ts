@@ -18,8 +18,7 @@ import {
   setMtime,
   TEMP_MARKER,
   writeAtomically,
-  writeError,
-} from "@archive/core";
+  writeError, listSources, startRun, finishRun } from "@archive/core";
 import { HeifPool } from "./heif-pool.js";
 import { candidateName, outputDir, splitName, type Layout } from "./layout.js";
 import { convertHeif } from "./photo.js";
@@ -232,8 +231,8 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     stoppedEarly: false,
   };
   result.selected = selectItems(catalog, options.filter ?? {});
-  const multiSource = catalog.sources().length > 1;
-  const runId = dry ? 0 : catalog.startRun("convert");
+  const multiSource = listSources(catalog).length > 1;
+  const runId = dry ? 0 : startRun(catalog, "convert");
   if (!dry) await sweepTemps(root);
 
   let video: VideoTools | null = null;
@@ -525,7 +524,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     try {
       if (!dry) {
         const { planned: _p, ...summary } = result;
-        catalog.finishRun(runId, result.stoppedEarly ? "interrupted" : result.failed.length ? "failures" : "ok", {
+        finishRun(catalog, runId, "convert", result.stoppedEarly ? "interrupted" : result.failed.length ? "failures" : "ok", {
           ...summary,
           skipped: result.skipped.length,
           failed: result.failed.length,

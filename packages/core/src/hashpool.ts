@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { Catalog } from "./catalog.js";
+import type { Catalog } from "./catalog/index.js";
 
 // Plain CommonJS run by each worker: read the file in 1 MiB chunks and hash with OpenSSL.
 const WORKER_SOURCE = `

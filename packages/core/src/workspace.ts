@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ArchiveError, writeError } from "./errors.js";
-import { Catalog, openCatalog } from "./catalog.js";
+import { Catalog, openCatalog } from "./catalog/index.js";
 
 /** Options chosen at plan time, stored in `.archive/config.json`. */
 export interface WorkspaceConfig {

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeAtomically, type Catalog } from "@archive/core";
+import { writeAtomically, type Catalog, lastRun, type RunRecord } from "@archive/core";
 import * as q from "./data.js";
 import type { Failure } from "./data.js";
 import { renderHtml, type ReportData } from "./html.js";
@@ -58,9 +58,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     const current = cachedIds(reportDir, candidates);
     picked = candidates.filter((c) => current.has(c.id)).slice(0, n);
   } else picked = q.sample(cat, n);
-  const plan = cat.lastRun<Record<string, unknown>>("plan");
-  const convert = cat.lastRun("convert");
-  const verify = cat.lastRun<Record<string, unknown>>("verify");
+  const plan = lastRun(cat, "plan") as RunRecord<Record<string, unknown>> | null;
+  const convert = lastRun(cat, "convert");
+  const verify = lastRun(cat, "verify") as RunRecord<Record<string, unknown>> | null;
   const partial = {
     workspace: options.root,
     generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),

@@ -9,8 +9,7 @@ import {
   noEvents,
   photoNeedsConversion,
   reasonOf,
-  videoNeedsConversion,
-} from "@archive/core";
+  videoNeedsConversion, startRun, finishRun, sourceId } from "@archive/core";
 import { identify, type Probe } from "./magic.js";
 import { walkTree } from "./walk.js";
 import { captureFromName, readExiftoolMeta, readImageMeta, tiffFromHeifExif, type MediaMeta } from "./metadata.js";
@@ -315,8 +314,8 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
 
   const { catalog } = options;
   const db = catalog.db;
-  const sourceId = catalog.sourceId(source);
-  const scanId = catalog.startRun("scan");
+  const srcId = sourceId(catalog, source);
+  const scanId = startRun(catalog, "scan");
   const findExisting = db.prepare("SELECT id, size, mtime_ms, ino FROM items WHERE source_id = ? AND rel_path = ?");
   const touch = db.prepare("UPDATE items SET last_seen_scan = ?, missing = 0 WHERE id = ?");
   const upsert = db.prepare(
@@ -328,7 +327,7 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
   );
   const result: ScanResult = {
     source,
-    sourceId,
+    sourceId: srcId,
     files: 0,
     bytes: 0,
     read: 0,
@@ -350,7 +349,7 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
     pending = [];
     pendingTouch = [];
     catalog.tx(() => {
-      for (const r of recs) upsert.run({ ...r, source_id: sourceId, scanned_at: now, last_seen_scan: scanId });
+      for (const r of recs) upsert.run({ ...r, source_id: srcId, scanned_at: now, last_seen_scan: scanId });
       for (const id of touches) touch.run(scanId, id);
     });
   };
@@ -387,7 +386,7 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
       result.files++;
       result.bytes += st.size;
       if (/\.csv$/i.test(rel)) csvFiles.push(rel);
-      const prev = findExisting.get(sourceId, rel) as Existing | undefined;
+      const prev = findExisting.get(srcId, rel) as Existing | undefined;
       if (prev && prev.size === st.size && prev.mtime_ms === Math.round(st.mtimeMs) && (prev.ino ?? st.ino) === st.ino) {
         result.unchanged++;
         pendingTouch.push(prev.id);
@@ -408,19 +407,19 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
   // Files gone from the source since the last scan stay in the catalog, marked missing.
   result.missing = db
     .prepare("UPDATE items SET missing = 1 WHERE source_id = ? AND (last_seen_scan IS NULL OR last_seen_scan <> ?) AND missing = 0")
-    .run(sourceId, scanId).changes;
+    .run(srcId, scanId).changes;
 
-  result.csvProblems = await applyExportCsvs(catalog, sourceId, source, csvFiles);
+  result.csvProblems = await applyExportCsvs(catalog, srcId, source, csvFiles);
   regroup(catalog);
   for (const row of catalog.iterate<{ rel_path: string; error: string }>(
     "SELECT rel_path, error FROM items WHERE source_id = ? AND error IS NOT NULL AND missing = 0 ORDER BY rel_path",
-    sourceId,
+    srcId,
   )) {
     result.unreadable.push({ path: row.rel_path, reason: row.error });
   }
   result.unreadable.sort((a, b) => a.path.localeCompare(b.path));
   result.durationMs = Date.now() - started;
-  catalog.finishRun(scanId, "ok", {
+  finishRun(catalog, scanId, "scan", "ok", {
     source,
     files: result.files,
     read: result.read,

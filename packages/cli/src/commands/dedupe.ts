@@ -1,5 +1,5 @@
 import kleur from "kleur";
-import { ArchiveError } from "@archive/core";
+import { ArchiveError, startRun, finishRun } from "@archive/core";
 import {
   findArchiveDuplicates,
   findSourceDuplicates,
@@ -58,7 +58,7 @@ Default is report only. There is no delete action.`,
       }
       const keepPath = Array.isArray(values["keep-path"]) ? (values["keep-path"] as string[]) : [];
       const common = { catalog: ws.catalog, keepPath, includeEmpty: values["include-empty"] === true, onEvent: ctx.onEvent, signal: ctx.signal };
-      const run = ws.catalog.startRun("dedupe");
+      const run = startRun(ws.catalog, "dedupe");
       const source = await findSourceDuplicates(common);
       const archive = await findArchiveDuplicates({ ...common, workspace: ws.root });
       let res: ActionResult | undefined;
@@ -72,7 +72,7 @@ Default is report only. There is no delete action.`,
         ...(res ? { action: { name: res.action, done: res.done.length, skipped: res.skipped.length, failed: res.failed.length } } : {}),
       };
       const failed = source.problems.length + archive.problems.length + (res?.failed.length ?? 0);
-      ws.catalog.finishRun(run, failed ? "failures" : "ok", summary);
+      finishRun(ws.catalog, run, "dedupe", failed ? "failures" : "ok", summary);
       if (ctx.opts.json) ctx.out(JSON.stringify({ source, archive, newContent: fresh, ...(res ? { action: res } : {}) }, null, 2));
       else {
         printReport(ctx, "Library", source);

@@ -1,3 +1,4 @@
+import { startRun, finishRun } from "@archive/core";
 import kleur from "kleur";
 import { buildManifest, type ManifestResult } from "@archive/verify";
 import type { Command } from "../index.js";
@@ -29,7 +30,7 @@ Options:
   async run(ctx, values) {
     const ws = workspaceFor(ctx);
     try {
-      const run = ws.catalog.startRun("manifest");
+      const run = startRun(ws.catalog, "manifest");
       const result = await buildManifest({
         workspace: ws.root,
         catalog: ws.catalog,
@@ -37,7 +38,7 @@ Options:
         onEvent: ctx.onEvent,
         signal: ctx.signal,
       });
-      ws.catalog.finishRun(run, result.skipped.length ? "partial" : "ok", result);
+      finishRun(ws.catalog, run, "manifest", result.skipped.length ? "partial" : "ok", result);
       ctx.progress.clear();
       if (ctx.opts.json) ctx.out(JSON.stringify(result, null, 2));
       else printManifest(ctx, result);

@@ -1,5 +1,5 @@
 import kleur from "kleur";
-import { createExifTool } from "@archive/core";
+import { createExifTool, startRun, finishRun } from "@archive/core";
 import { verify, type VerifyReport } from "@archive/verify";
 import type { Command } from "../index.js";
 import { workspaceFor, type Context } from "../context.js";
@@ -37,7 +37,7 @@ Options:
     const ws = workspaceFor(ctx);
     const exiftool = createExifTool();
     try {
-      const run = ws.catalog.startRun("verify");
+      const run = startRun(ws.catalog, "verify");
       const report = await verify({
         workspace: ws.root,
         catalog: ws.catalog,
@@ -47,7 +47,7 @@ Options:
         onEvent: ctx.onEvent,
         signal: ctx.signal,
       });
-      ws.catalog.finishRun(run, report.ok ? "ok" : "failed", summaryOf(report));
+      finishRun(ws.catalog, run, "verify", report.ok ? "ok" : "failed", summaryOf(report));
       ctx.progress.clear();
       if (ctx.opts.json) ctx.out(JSON.stringify(report, null, 2));
       else printReport(ctx, report);

@@ -1,10 +1,9 @@
-import Database from "better-sqlite3";
-import { ArchiveError } from "./errors.js";
-
-type DB = Database.Database;
+// The catalog's schema, its migrations, and the shape of every row, declared once.
+// Every SQL statement of the project lives in this folder (packages/core/src/catalog/), behind
+// named, typed functions; other packages never see SQL.
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: the first schema.
   `
   CREATE TABLE sources (
@@ -133,100 +132,7 @@ const MIGRATIONS: readonly string[] = [
 /** The current schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** The SQLite catalog of one workspace. Create with `openCatalog`, close in `finally`. */
-export class Catalog {
-  readonly db: DB;
-  constructor(db: DB) {
-    this.db = db;
-  }
-
-  /** Run `fn` in one transaction (all or nothing). */
-  tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  startRun(command: string): number {
-    const r = this.db
-      .prepare("INSERT INTO runs (command, started_at) VALUES (?, ?)")
-      .run(command, new Date().toISOString());
-    return Number(r.lastInsertRowid);
-  }
-
-  finishRun(id: number, status: string, summary: unknown): void {
-    this.db
-      .prepare("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?")
-      .run(new Date().toISOString(), status, JSON.stringify(summary), id);
-  }
-
-  /** The latest finished run of a command, with its parsed summary. */
-  lastRun<T = unknown>(command: string): { id: number; finishedAt: string; status: string; summary: T } | null {
-    const row = this.db
-      .prepare(
-        "SELECT id, finished_at, status, summary FROM runs WHERE command = ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-      )
-      .get(command) as { id: number; finished_at: string; status: string; summary: string } | undefined;
-    if (!row) return null;
-    return { id: row.id, finishedAt: row.finished_at, status: row.status, summary: JSON.parse(row.summary) as T };
-  }
-
-  sourceId(root: string): number {
-    const found = this.db.prepare("SELECT id FROM sources WHERE root = ?").get(root) as { id: number } | undefined;
-    if (found) return found.id;
-    const r = this.db.prepare("INSERT INTO sources (root, added_at) VALUES (?, ?)").run(root, new Date().toISOString());
-    return Number(r.lastInsertRowid);
-  }
-
-  sources(): { id: number; root: string }[] {
-    return this.db.prepare("SELECT id, root FROM sources ORDER BY id").all() as { id: number; root: string }[];
-  }
-
-  /** Iterate rows of a query without holding them all in memory. */
-  *iterate<T>(sql: string, ...params: unknown[]): IterableIterator<T> {
-    yield* this.db.prepare(sql).iterate(...params) as IterableIterator<T>;
-  }
-
-  close(): void {
-    if (this.db.open) {
-      try {
-        this.db.pragma("wal_checkpoint(TRUNCATE)");
-      } catch {
-        // another reader may hold the WAL; closing still leaves a consistent database
-      }
-      this.db.close();
-    }
-  }
-}
-
-/** Open (creating and migrating) the catalog database at `file`. */
-export function openCatalog(file: string, options: { readonly?: boolean } = {}): Catalog {
-  let db: DB;
-  try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  } catch (err) {
-    throw new ArchiveError("E_CATALOG", `cannot open the catalog at ${file}`, { cause: err });
-  }
-  db.pragma("busy_timeout = 10000");
-  if (!options.readonly) {
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    migrate(db);
-  }
-  return new Catalog(db);
-}
-
-function migrate(db: DB): void {
-  const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new ArchiveError(
-      "E_CATALOG",
-      `the catalog has schema version ${current}, newer than this archive (${MIGRATIONS.length}); update archive`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-}
+/** What convert did with an item (the job journal's `action`). */
+export type JobAction = "convert" | "copy" | "link" | "duplicate";
+/** How a job ended (the job journal's `status`). */
+export type JobStatus = "done" | "failed" | "skipped";

@@ -1,0 +1,4 @@
+// Catalog queries: scan (items, groups, albums, known content, Apple export CSV rows) — owner: scan package.
+import type { Catalog } from "./db.js";
+
+
