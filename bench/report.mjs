@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { openWorkspace } from "@archive/core";
+import { openWorkspace, sourceId as sourceIdOf, startRun, finishRun } from "@archive/core";
 import { buildReport, makeThumbs, sample } from "@archive/report";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -68,7 +68,7 @@ const loadAtStart = loadavg()[0];
 const t0 = performance.now();
 const ws = openWorkspace(wsDir, { create: true });
 const cat = ws.catalog;
-const sourceId = cat.sourceId(src);
+const sourceId = sourceIdOf(cat, src);
 const now = new Date().toISOString();
 const REAL = 24; // items with real files and cached thumbnails
 const realIds = [];
@@ -147,12 +147,12 @@ cat.tx(() => {
       insMember.run(g, ids[1], "video");
     }
   }
-  const planId = cat.startRun("plan");
-  cat.finishRun(planId, "ok", { sources: [src], totals: { files: N, bytes: 0 }, livePhotoPairs: 0, unreadable: [], weakCaptureTime: { files: 12 } });
-  const convId = cat.startRun("convert");
-  cat.finishRun(convId, "failures", {});
-  const verId = cat.startRun("verify");
-  cat.finishRun(verId, "failed", { ok: false, quick: false, complete: true, checks: [{ name: "fixity", checked: N, passed: N - 3, failed: 3, skipped: 0 }], notConvertedYet: 0 });
+  const planId = startRun(cat, "plan");
+  finishRun(cat, planId, "plan", "ok", { sources: [src], totals: { files: N, bytes: 0 }, livePhotoPairs: 0, unreadable: [], weakCaptureTime: { files: 12 } });
+  const convId = startRun(cat, "convert");
+  finishRun(cat, convId, "convert", "failures", {});
+  const verId = startRun(cat, "verify");
+  finishRun(cat, verId, "verify", "failed", { ok: false, quick: false, complete: true, checks: [{ name: "fixity", checked: N, passed: N - 3, failed: 3, skipped: 0 }], notConvertedYet: 0 });
 });
 const tCatalog = performance.now() - t0;
 

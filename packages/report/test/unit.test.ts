@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openWorkspace, type Workspace } from "@archive/core";
+import { openWorkspace, sourceId, type Workspace } from "@archive/core";
 import { duplicates, failures, jobCounts, renderHtml, sample, timeline, withIcc, type ReportData } from "@archive/report";
 
 interface Row {
@@ -14,7 +14,7 @@ interface Row {
 /** A workspace with items, jobs and Live Photo groups described inline. */
 function build(ws: Workspace, rows: Row[], live: [string, string][] = []): Map<string, number> {
   const cat = ws.catalog;
-  const src = cat.sourceId("/nonexistent-source");
+  const src = sourceId(cat, "/nonexistent-source");
   const ids = new Map<string, number>();
   cat.tx(() => {
     for (const r of rows) {

@@ -1,6 +1,6 @@
 import { copyFile, cp, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { openWorkspace, type Workspace } from "@archive/core";
+import { openWorkspace, sourceId as sourceIdOf, type Workspace } from "@archive/core";
 import { execFileP, tempDir } from "../../../test/support.js";
 
 export { execFileP, hasTool, realFixtures, repoRoot, tempDir } from "../../../test/support.js";
@@ -12,10 +12,10 @@ export function addItem(
   rel: string,
   fields: { kind: string; format: string; size: number } & Record<string, unknown>,
 ): number {
-  const sourceId = ws.catalog.sourceId(source);
+  const srcId = sourceIdOf(ws.catalog, source);
   const name = rel.split("/").pop()!;
   const cols: Record<string, unknown> = {
-    source_id: sourceId,
+    source_id: srcId,
     rel_path: rel,
     name,
     dir: rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "",
