@@ -1,4 +1,8 @@
 import { defineConfig } from "tsup";
 import { base } from "../../tsup.base.js";
 
-export default defineConfig({ ...base, entry: ["src/index.ts"] });
+// The worker scripts are entries of their own, loaded by URL next to dist/index.js (workerScript).
+export default defineConfig({
+  ...base,
+  entry: { index: "src/index.ts", "hash-worker": "src/hash-worker.ts", "heif-worker": "src/media/heif-worker.ts" },
+});

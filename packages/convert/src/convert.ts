@@ -19,7 +19,7 @@ import {
   TEMP_MARKER,
   writeAtomically,
   writeError, listSources, startRun, finishRun } from "@archive/core";
-import { HeifPool } from "./heif-pool.js";
+import { HeifDecoder } from "@archive/core";
 import { candidateName, outputDir, splitName, type Layout } from "./layout.js";
 import { convertHeif } from "./photo.js";
 import { convertVideo, probeFilters, type VideoTools } from "./video.js";
@@ -244,7 +244,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     result.ffmpeg = `${ff.path} (${ff.origin})`;
   }
   const needPhotos = (db.prepare("SELECT 1 FROM temp.sel t JOIN items i ON i.id = t.id WHERE i.kind = 'photo' AND i.needs_conversion = 1 AND i.error IS NULL LIMIT 1").get()) !== undefined;
-  const heif = needPhotos && !dry ? new HeifPool() : null;
+  const heif = needPhotos && !dry ? new HeifDecoder() : null;
   const hashes = new HashPool(Math.min(2, availableParallelism()));
   const cache = new HashCache(catalog);
 

@@ -1,6 +1,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import type { ExifTool } from "@archive/core";
-import type { HeifPool } from "./heif-pool.js";
+import sharp from "sharp";
+import type { HeifDecoder } from "@archive/core";
 
 export interface PhotoOutcome {
   width: number;
@@ -19,13 +20,16 @@ export interface PhotoOutcome {
  * primary image's own ICC profile, and set Orientation=1 only where the decoder rotated.
  */
 export async function convertHeif(
-  pool: HeifPool,
+  pool: HeifDecoder,
   exiftool: ExifTool,
   src: string,
   tmpOut: string,
   opts: { quality: number; sourceOrientation: number | null; make: string | null },
 ): Promise<PhotoOutcome> {
-  const r = await pool.convert(src, tmpOut, opts.quality);
+  const r = await pool.decode(src);
+  // No ICC through sharp: with raw input it would convert the pixels from sRGB. The profile is
+  // attached unchanged by exiftool below, so Display P3 pixels stay Display P3.
+  await sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } }).jpeg({ quality: opts.quality }).toFile(tmpOut);
   const warnings: string[] = [];
   const rotatedByDecoder = (r.irot ?? 0) !== 0 || r.imir !== null;
   const args = ["-overwrite_original", "-tagsFromFile", src, "-all:all"];

@@ -11,4 +11,6 @@ export * from "./events.js";
 export * from "./pool.js";
 export * from "./exiftool.js";
 export * from "./hashpool.js";
+export * from "./media/heif-decode.js";
+export * from "./media/heif-pool.js";
 export * from "./format.js";

@@ -3,8 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
-import { execTool, insideWorkspace, reasonOf, resolveTool, writeAtomically } from "@archive/core";
-import { decodePrimary } from "@archive/convert";
+import { decodePrimary, execTool, insideWorkspace, reasonOf, resolveTool, writeAtomically } from "@archive/core";
 import type { SampleItem } from "./data.js";
 
 /** Long side of every thumbnail, in pixels. */

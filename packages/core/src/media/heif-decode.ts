@@ -2,15 +2,24 @@
 import { createRequire } from "node:module";
 
 // libheif compiled to WebAssembly (current libheif, so iOS 18 files with gain maps decode);
-// the wasm-bundle entry has the module inlined and instantiates synchronously.
+// the wasm-bundle entry has the module inlined and instantiates synchronously. Loaded on first
+// use (~1.6 s), never at import: every package imports core.
 const require = createRequire(import.meta.url);
-const lib: any = require("libheif-js/wasm-bundle");
+let lib: any;
+function libheif(): any {
+  return (lib ??= require("libheif-js/wasm-bundle"));
+}
 
-/** A decode failure with a stable code: EMPTY, PARSE, TRUNCATED, NO_PRIMARY, DECODE, SIZE_MISMATCH. */
+/** The decoder's verdicts on a file (a read error keeps its errno code instead). */
+export const HEIF_DECODE_CODES = ["EMPTY", "PARSE", "TRUNCATED", "NO_PRIMARY", "DECODE", "SIZE_MISMATCH", "USAGE"] as const;
+export type HeifDecodeCode = (typeof HEIF_DECODE_CODES)[number];
+
+/** A decode failure with a stable code (HEIF_DECODE_CODES). */
 export class HeifDecodeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: HeifDecodeCode;
+  constructor(code: HeifDecodeCode, message: string) {
     super(message);
+    this.name = "HeifDecodeError";
     this.code = code;
   }
 }
@@ -19,7 +28,7 @@ export interface DecodedHeif {
   width: number;
   height: number;
   channels: 3;
-  /** Interleaved RGB, copied out of the wasm heap. */
+  /** Interleaved RGB, copied out of the wasm heap (an ArrayBuffer of its own: transferable). */
   data: Buffer;
   /** The primary image's ICC profile (colr prof/rICC), trimmed to its header length. */
   icc: Buffer | null;
@@ -107,12 +116,30 @@ function damagedItems(ctx: any): string[] {
   return bad;
 }
 
-/** Decode the primary image (full grid, irot/imir applied) and check it is whole. */
-export function decodePrimary(buf: Buffer): DecodedHeif {
+/**
+ * An open HEIF file, valid only inside the callback of `withHeif`: libheif's context and the
+ * primary image's handle (released afterwards). For readers of more than the primary image
+ * (auxiliary images such as a gain map, Exif/XMP blocks): see `HeifExtractor`.
+ */
+export interface OpenHeif {
+  /** The libheif-js module (its `_heif_*` C functions and `heif_js_*` wrappers). */
+  readonly lib: any;
+  readonly ctx: any;
+  readonly ctxPtr: number;
+  readonly primary: any;
+  readonly primaryPtr: number;
+  readonly primaryItemId: number;
+}
+
+/** Reads something more from an open file next to the primary decode; its value must be structured-cloneable (it may cross a thread). */
+export type HeifExtractor<T = unknown> = (heif: OpenHeif) => T;
+
+/** Open `buf`, check that no item's data is cut off, find the primary image, run `fn`, release. */
+export function withHeif<T>(buf: Uint8Array, fn: (heif: OpenHeif) => T): T {
   if (!buf.length) throw new HeifDecodeError("EMPTY", "empty file");
+  libheif();
   const ctx = lib.heif_context_alloc();
   let handle: any = null;
-  let img: any = null;
   try {
     const err = lib.heif_context_read_from_memory(ctx, buf);
     if (err.code.value !== 0) throw new HeifDecodeError("PARSE", `not a readable HEIF file: ${err.message}`);
@@ -120,46 +147,63 @@ export function decodePrimary(buf: Buffer): DecodedHeif {
     if (bad.length) throw new HeifDecodeError("TRUNCATED", `truncated or damaged HEIF: data missing for ${bad.join(", ")}`);
     handle = lib.heif_js_context_get_primary_image_handle(ctx);
     if (!handle || handle.code) throw new HeifDecodeError("NO_PRIMARY", `no primary image: ${handle?.message ?? "?"}`);
-    const hp = ptrOf(handle);
-    const itemId = lib._heif_image_handle_get_item_id(hp);
-    const declared = { w: lib.heif_image_handle_get_width(handle), h: lib.heif_image_handle_get_height(handle) };
-    const ispe = { w: lib._heif_image_handle_get_ispe_width(hp), h: lib._heif_image_handle_get_ispe_height(hp) };
-    const { irot, imir } = transforms(ptrOf(ctx), itemId);
-    const icc = primaryIcc(hp);
-    img = lib.heif_js_decode_image2(handle, lib.heif_colorspace.heif_colorspace_RGB, lib.heif_chroma.heif_chroma_interleaved_RGB);
-    if (!img || img.code) throw new HeifDecodeError("DECODE", `decode failed: ${img?.message ?? "?"}`);
-    const ch = img.channels.find((c: any) => c.id === lib.heif_channel.heif_channel_interleaved);
-    if (!ch) throw new HeifDecodeError("DECODE", "decoder returned no RGB plane");
-    if (ch.width !== declared.w || ch.height !== declared.h) {
-      throw new HeifDecodeError("SIZE_MISMATCH", `decoded ${ch.width}x${ch.height}, but the primary image declares ${declared.w}x${declared.h}`);
-    }
-    const row = ch.width * 3;
-    // ch.data is a view into the wasm heap: copy before the image is released
-    let data: Buffer;
-    if (ch.stride === row) data = Buffer.from(ch.data.subarray(0, row * ch.height));
-    else {
-      data = Buffer.allocUnsafe(row * ch.height);
-      for (let y = 0; y < ch.height; y++) data.set(ch.data.subarray(y * ch.stride, y * ch.stride + row), y * row);
-    }
-    return {
-      width: ch.width,
-      height: ch.height,
-      channels: 3,
-      data,
-      icc,
-      ispe,
-      irot,
-      imir,
-      topLevelImages: lib.heif_context_get_number_of_top_level_images(ctx),
-    };
+    const primaryPtr = ptrOf(handle);
+    const open: OpenHeif = { lib, ctx, ctxPtr: ptrOf(ctx), primary: handle, primaryPtr, primaryItemId: lib._heif_image_handle_get_item_id(primaryPtr) };
+    return fn(open);
   } finally {
-    if (img?.image) lib.heif_image_release(img.image);
     if (handle && !handle.code) lib.heif_image_handle_release(handle);
     lib.heif_context_free(ctx);
   }
 }
 
+/**
+ * Decode an image handle (the primary, or an auxiliary one) to interleaved RGB, copied out of the
+ * wasm heap into memory of its own (never Node's shared pool, so it can be transferred).
+ */
+export function decodeHandleRgb(handle: any): { width: number; height: number; data: Buffer } {
+  libheif();
+  const declared = { w: lib.heif_image_handle_get_width(handle), h: lib.heif_image_handle_get_height(handle) };
+  const img = lib.heif_js_decode_image2(handle, lib.heif_colorspace.heif_colorspace_RGB, lib.heif_chroma.heif_chroma_interleaved_RGB);
+  try {
+    if (!img || img.code) throw new HeifDecodeError("DECODE", `decode failed: ${img?.message ?? "?"}`);
+    const ch = img.channels.find((c: any) => c.id === lib.heif_channel.heif_channel_interleaved);
+    if (!ch) throw new HeifDecodeError("DECODE", "decoder returned no RGB plane");
+    // a truncated HEIC can decode "successfully" to a tiny image: the declared size is the check
+    if (ch.width !== declared.w || ch.height !== declared.h) {
+      throw new HeifDecodeError("SIZE_MISMATCH", `decoded ${ch.width}x${ch.height}, but the primary image declares ${declared.w}x${declared.h}`);
+    }
+    const row = ch.width * 3;
+    const data = Buffer.allocUnsafeSlow(row * ch.height);
+    // ch.data is a view into the wasm heap: copy before the image is released
+    if (ch.stride === row) data.set(ch.data.subarray(0, row * ch.height));
+    else for (let y = 0; y < ch.height; y++) data.set(ch.data.subarray(y * ch.stride, y * ch.stride + row), y * row);
+    return { width: ch.width, height: ch.height, data };
+  } finally {
+    if (img?.image) lib.heif_image_release(img.image);
+  }
+}
+
+/**
+ * Decode the primary image (full grid, irot/imir applied) and check it is whole. `extras` are
+ * run on the open file too and their values returned under the same names (e.g. a gain map).
+ */
+export function decodePrimary<E extends Record<string, HeifExtractor> = Record<never, HeifExtractor>>(
+  buf: Uint8Array,
+  extras?: E,
+): DecodedHeif & { extras: { [K in keyof E]: ReturnType<E[K]> } } {
+  return withHeif(buf, (h) => {
+    const ispe = { w: lib._heif_image_handle_get_ispe_width(h.primaryPtr), h: lib._heif_image_handle_get_ispe_height(h.primaryPtr) };
+    const { irot, imir } = transforms(h.ctxPtr, h.primaryItemId);
+    const icc = primaryIcc(h.primaryPtr);
+    const { width, height, data } = decodeHandleRgb(h.primary);
+    const got: Record<string, unknown> = {};
+    for (const [name, extract] of Object.entries(extras ?? {})) got[name] = extract(h);
+    const topLevelImages: number = lib.heif_context_get_number_of_top_level_images(h.ctx);
+    return { width, height, channels: 3, data, icc, ispe, irot, imir, topLevelImages, extras: got as { [K in keyof E]: ReturnType<E[K]> } };
+  });
+}
+
 /** Bytes of wasm heap in use (it never shrinks; workers are recycled when it grows large). */
 export function heapBytes(): number {
-  return lib.HEAPU8.length;
+  return lib ? lib.HEAPU8.length : 0;
 }
