@@ -12,3 +12,4 @@ export * from "./dedupe.js";
 export * from "./hashes.js";
 export * from "./verify.js";
 export * from "./report.js";
+export * from "./handoff.js";

@@ -127,6 +127,49 @@ export const MIGRATIONS: readonly string[] = [
     summary TEXT
   );
   `,
+  // hand-off (issue 11): destinations with their proofs, per-file re-read times (scrubbing),
+  // and the PAR2 recovery sets with the exact bytes (SHA-256) each set protects.
+  `
+  CREATE TABLE handoff_destinations (
+    id INTEGER PRIMARY KEY,
+    dest TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    added_at TEXT NOT NULL
+  );
+  CREATE TABLE handoff_proofs (
+    id INTEGER PRIMARY KEY,
+    destination_id INTEGER NOT NULL REFERENCES handoff_destinations(id),
+    verified_at TEXT NOT NULL,
+    method TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    sample_pct REAL
+  );
+  CREATE TABLE fixity_reads (
+    place TEXT NOT NULL,
+    rel_path TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    PRIMARY KEY (place, rel_path)
+  ) WITHOUT ROWID;
+  CREATE TABLE protection_sets (
+    id INTEGER PRIMARY KEY,
+    batch TEXT NOT NULL,
+    par2_rel TEXT NOT NULL UNIQUE,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    redundancy INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE protection_members (
+    set_id INTEGER NOT NULL REFERENCES protection_sets(id) ON DELETE CASCADE,
+    rel_path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (set_id, rel_path)
+  );
+  CREATE INDEX protection_members_rel ON protection_members(rel_path);
+  `,
 ];
 
 /** The current schema version this build writes. */

@@ -1,0 +1,5 @@
+// Hand-off (issue 11): prove copies elsewhere, scrub over time, PAR2 protection and repair.
+export { checkCopy, type CopyCheckOptions, type CopyCheckReport } from "./check.js";
+export { parseDestination, type Destination } from "./rclone.js";
+export { loadManifest, parseDigestManifest, type LoadedManifest } from "./manifests.js";
+export { PROTECTION_DIR, EXTRA_MANIFESTS, extraManifestName } from "./layout.js";
