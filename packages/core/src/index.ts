@@ -14,3 +14,4 @@ export * from "./hashpool.js";
 export * from "./media/heif-decode.js";
 export * from "./media/heif-pool.js";
 export * from "./format.js";
+export * from "./source/zip.js";

@@ -1,0 +1,284 @@
+// Zip parts read in place (issue 10): Apple delivers a library as zip parts of up to ~40 GB, and
+// extracting them first doubles the disk a library needs. yauzl 3 reads the central directory
+// with random access (ZIP64 included) and streams one member at a time; it does not check CRC-32,
+// so every member stream here does. Member names are data, never paths: a name that would
+// escape (`../`, absolute, a drive letter) is refused with a reason and the rest is read.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { PassThrough, Transform, type Readable, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { crc32 } from "node:zlib";
+import yauzl from "yauzl";
+import { reasonOf } from "../errors.js";
+
+/** Where a zip member lives: the zip file, an optional nested zip member inside it, the member. */
+export interface ZipLocation {
+  /** The zip file on disk (absolute). */
+  zip: string;
+  /** The member path of a nested zip inside `zip` ("…/iCloud Shared Albums.zip"), or null. */
+  nested: string | null;
+  /** The member path (decoded, NFC, "/"-separated). */
+  member: string;
+}
+
+/** One file member of a zip, as the central directory describes it. */
+export interface ZipMember {
+  /** Decoded name: UTF-8 when the entry says so (flag bit 11 or Info-ZIP path field), else CP437. */
+  path: string;
+  size: number;
+  compressedSize: number;
+  crc32: number;
+  /** "stored", "deflated", or another method number (which cannot be read). */
+  method: "stored" | "deflated" | number;
+  /** The DOS timestamp as local wall-clock time, in ms (zips carry no zone). */
+  mtimeMs: number;
+  /** True when the name was not marked UTF-8 and was decoded as CP437. */
+  legacyName: boolean;
+  /** @internal the yauzl entry */
+  readonly entry: yauzl.Entry;
+}
+
+/** A member that is listed but never read, with the reason. */
+export interface ZipRefusal {
+  path: string;
+  reason: string;
+}
+
+/** The display form of a location: the zip path, then the nested zip's member, then the member. */
+export function zipDisplayPath(loc: ZipLocation): string {
+  return [loc.zip, loc.nested, loc.member].filter((p): p is string => p !== null).join("/");
+}
+
+/** True when `buf` starts like a zip (a local file header, or the end record of an empty zip). */
+export function looksLikeZip(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+}
+
+/**
+ * Why a member name cannot be used, or null. yauzl's own check (absolute, `..` segments, drive
+ * letters after backslashes became slashes) plus drive-relative names, control characters and NUL.
+ */
+export function refuseMemberName(name: string): string | null {
+  if (name === "") return "empty member name";
+  if (/[\x00-\x1f]/.test(name)) return "member name contains control characters";
+  if (/^[A-Za-z]:/.test(name)) return `member name starts with a drive letter: ${JSON.stringify(name)}`;
+  const bad = yauzl.validateFileName(name);
+  return bad === null ? null : `unsafe member name (${bad})`;
+}
+
+/** An open zip: list members, stream them (CRC-checked), open a nested zip. Close it in `finally`. */
+export class ZipPart {
+  private cleanup: (() => Promise<void>) | null = null;
+  private constructor(
+    /** What the user sees: the zip path, or zip path + nested member. */
+    readonly display: string,
+    private readonly zip: yauzl.ZipFile,
+  ) {}
+
+  /** Open a zip file; throws with a reason when it is truncated, corrupt or not a zip. */
+  static async open(file: string, display = file): Promise<ZipPart> {
+    try {
+      const zip = await yauzl.openPromise(file, { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true });
+      return new ZipPart(display, zip);
+    } catch (err) {
+      throw new Error(`not a readable zip (truncated or corrupt?): ${reasonOf(err)}`, { cause: err });
+    }
+  }
+
+  /** The number of entries the central directory declares (directories included). */
+  get entryCount(): number {
+    return this.zip.entryCount;
+  }
+
+  /**
+   * Every entry of the central directory in order, one at a time (memory stays flat for 100k
+   * entries): file members, or refusals with a reason. Folders are skipped. A corrupt central
+   * directory ends the listing with a refusal naming the zip.
+   */
+  async *members(): AsyncGenerator<ZipMember | ZipRefusal> {
+    const seen = new Set<string>();
+    for (;;) {
+      let entry: yauzl.Entry | null;
+      try {
+        entry = await nextEntry(this.zip);
+      } catch (err) {
+        yield { path: "", reason: `the zip's central directory is corrupt: ${reasonOf(err)}` };
+        return;
+      }
+      if (!entry) return;
+      const item = describe(entry);
+      if ("reason" in item || item.path.endsWith("/")) {
+        if ("reason" in item) yield item;
+        continue;
+      }
+      if (seen.has(item.path)) {
+        yield { path: item.path, reason: "a second member with the same name (the first one is used)" };
+        continue;
+      }
+      seen.add(item.path);
+      yield item;
+    }
+  }
+
+  /** The member's bytes as a stream; it errors on a CRC-32 or size mismatch (a damaged part). */
+  async stream(m: ZipMember): Promise<Readable> {
+    if (typeof m.method === "number") throw new Error(`unsupported compression method ${m.method}`);
+    const raw = await this.zip.openReadStreamPromise(m.entry);
+    const check = new CrcCheck(m);
+    raw.on("error", (err) => check.destroy(err));
+    return raw.pipe(check);
+  }
+
+  /** The first `max` bytes of a member (a stored member reads only that range). */
+  async head(m: ZipMember, max: number): Promise<Buffer> {
+    const want = Math.min(max, m.size);
+    if (want === 0) return Buffer.alloc(0);
+    const s =
+      m.method === "stored"
+        ? await this.zip.openReadStreamPromise(m.entry, { decodeFileData: false, start: 0, end: want })
+        : await this.stream(m);
+    const chunks: Buffer[] = [];
+    let got = 0;
+    try {
+      for await (const chunk of s as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        got += chunk.length;
+        if (got >= want) break;
+      }
+    } finally {
+      s.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, want);
+  }
+
+  /** Write one member to `dest` (CRC-checked); returns its SHA-256. The caller deletes `dest`. */
+  async extractTo(m: ZipMember, dest: string): Promise<{ sha256: string }> {
+    const sha = createHash("sha256");
+    const tap = new PassThrough();
+    tap.on("data", (c: Buffer) => sha.update(c));
+    await pipeline(await this.stream(m), tap, createWriteStream(dest, { flags: "wx" }));
+    return { sha256: sha.digest("hex") };
+  }
+
+  /** The member's SHA-256, streamed (CRC-checked). */
+  async sha256(m: ZipMember): Promise<string> {
+    const sha = createHash("sha256");
+    for await (const chunk of await this.stream(m)) sha.update(chunk as Buffer);
+    return sha.digest("hex");
+  }
+
+  /**
+   * A zip stored inside this one. A stored member is read in place through a reader over this
+   * file's bytes; a deflated one has no random access, so it is extracted once to `tmpFile`
+   * (deleted by close()).
+   */
+  async openNested(m: ZipMember, file: string, tmpFile: string): Promise<ZipPart> {
+    const display = `${this.display}/${m.path}`;
+    if (m.method === "stored" && !m.entry.isEncrypted()) {
+      const { fileDataStart } = await this.zip.readLocalFileHeaderPromise(m.entry, { minimal: true });
+      const reader = await SliceReader.open(file, fileDataStart, m.size);
+      try {
+        const zip = await yauzl.fromRandomAccessReaderPromise(reader, m.size, { lazyEntries: true, decodeStrings: false, autoClose: false });
+        return new ZipPart(display, zip);
+      } catch (err) {
+        await reader.fh.close();
+        throw new Error(`not a readable zip (truncated or corrupt?): ${reasonOf(err)}`, { cause: err });
+      }
+    }
+    await this.extractTo(m, tmpFile);
+    const part = await ZipPart.open(tmpFile, display).catch(async (err: unknown) => {
+      await rm(tmpFile, { force: true });
+      throw err;
+    });
+    part.cleanup = () => rm(tmpFile, { force: true });
+    return part;
+  }
+
+  /** Close the file (and delete a nested zip's temp copy). */
+  async close(): Promise<void> {
+    this.zip.close();
+    if (this.cleanup) await this.cleanup();
+    this.cleanup = null;
+  }
+}
+
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (e: yauzl.Entry) => done(null, e);
+    const onEnd = () => done(null, null);
+    const onError = (err: Error) => done(err, null);
+    function done(err: Error | null, e: yauzl.Entry | null) {
+      zip.off("entry", onEntry).off("end", onEnd).off("error", onError);
+      if (err) reject(err);
+      else resolve(e);
+    }
+    zip.on("entry", onEntry).on("end", onEnd).on("error", onError);
+    zip.readEntry();
+  });
+}
+
+function describe(entry: yauzl.Entry): ZipMember | ZipRefusal {
+  const raw = entry.fileNameRaw;
+  const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0 || entry.extraFields.some((f) => f.id === 0x7075);
+  // getFileNameLowLevel: UTF-8 by flag or Info-ZIP path field, CP437 otherwise; "\" becomes "/"
+  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false).normalize("NFC");
+  const refused = refuseMemberName(name);
+  if (refused) return { path: name, reason: refused };
+  if (entry.isEncrypted()) return { path: name, reason: "encrypted member (cannot be read without the password)" };
+  const method = entry.compressionMethod === 0 ? "stored" : entry.compressionMethod === 8 ? "deflated" : entry.compressionMethod;
+  if (typeof method === "number") return { path: name, reason: `unsupported compression method ${method}` };
+  return {
+    path: name,
+    size: entry.uncompressedSize,
+    compressedSize: entry.compressedSize,
+    crc32: entry.crc32,
+    method,
+    mtimeMs: entry.getLastModDate().getTime(),
+    legacyName: !utf8,
+    entry,
+  };
+}
+
+/** Passes bytes through and fails at the end when their CRC-32 is not the central directory's. */
+class CrcCheck extends Transform {
+  private crc = 0;
+  constructor(private readonly m: ZipMember) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.crc = crc32(chunk, this.crc);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.crc >>> 0 !== this.m.crc32 >>> 0) cb(new Error(`CRC-32 mismatch in ${this.m.path}: the part is damaged`));
+    else cb();
+  }
+}
+
+/** A window [start, start+length) of a file, for yauzl to read a stored nested zip in place. */
+class SliceReader extends yauzl.RandomAccessReader {
+  private constructor(
+    readonly fh: FileHandle,
+    private readonly file: string,
+    private readonly start: number,
+    private readonly length: number,
+  ) {
+    super();
+  }
+  static async open(file: string, start: number, length: number): Promise<SliceReader> {
+    return new SliceReader(await open(file, "r"), file, start, length);
+  }
+  override _readStreamForRange(start: number, end: number): Readable {
+    return createReadStream(this.file, { start: this.start + start, end: this.start + Math.min(end, this.length) - 1 });
+  }
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    this.fh.read(buffer, offset, length, this.start + position).then(
+      ({ bytesRead }) => callback(bytesRead === length ? null : new Error("unexpected end of the nested zip")),
+      (err: Error) => callback(err),
+    );
+  }
+  override close(callback: (err: Error | null) => void): void {
+    this.fh.close().then(() => callback(null), (err: Error) => callback(err));
+  }
+}
