@@ -5,42 +5,45 @@ import kleur from "kleur";
 import { ArchiveError, createExifTool, isInside, startRun, finishRun } from "@archive/core";
 import { newContentCount, type NewContent } from "@archive/dedupe";
 import { hashPossiblyArchived, scanLibrary, summarisePlan, type Calibration, type PlanSummary, type ScanResult } from "@archive/scan";
-import type { Command } from "../index.js";
+import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { bar, formatBytes, formatDuration } from "../render.js";
-import { parseSize } from "../args.js";
 
-const command: Command = {
+/** Plan's own options; `archive run` takes them too. */
+export const PLAN_OPTIONS = {
+  "batch-size": { kind: "size", value: "SIZE", help: "largest batch (estimated output), e.g. 50GB; default: the free space" },
+  "keep-originals": { kind: "boolean", help: "plan for keeping originals beside converted copies" },
+} as const satisfies Options;
+
+const command = defineCommand({
+  name: "plan",
   summary: "scan a library into the workspace: counts, years, sizes, estimate, batches",
-  usage: "archive plan [SOURCE...] [-C DEST] [--batch-size SIZE] [--json]",
-  help: `
+  description: `
 Scans SOURCE (an iCloud Photos export folder; read, never written) into the catalog of the
 workspace DEST (default: the current folder, created if new) and prints what you have:
 files and bytes by year and kind, Live Photos, bursts, edits, what needs converting, files
 whose capture time is only a guess, unreadable files with reasons, an estimate of output size
 and time, free space, and batches by year. Re-running re-reads only changed files.
-Without SOURCE, re-scans the sources recorded in the workspace.
-
-Options:
-  --batch-size SIZE   largest batch (estimated output), e.g. 50GB; default: the free space
-  --keep-originals    plan for keeping originals beside converted copies`,
-  options: {
-    "batch-size": { type: "string" },
-    "keep-originals": { type: "boolean" },
-  },
+Without SOURCE, re-scans the sources recorded in the workspace.`,
+  args: { name: "SOURCE" },
+  options: PLAN_OPTIONS,
   async run(ctx, values, positionals) {
-    const batchSize = values["batch-size"] !== undefined ? parseSize(String(values["batch-size"]), "--batch-size") : undefined;
-    const ws = workspaceFor(ctx, { create: true });
+    const batchSize = values["batch-size"];
+    const given = positionals.map((p) => resolve(ctx.opts.cwd, p));
+    for (const src of given) {
+      if (!existsSync(src) || !statSync(src).isDirectory()) {
+        throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${src} does not exist or is not a folder`);
+      }
+    }
+    // every refusal (destination inside a library, nested, not empty) before the first write
+    const ws = workspaceFor(ctx, { create: true, sources: given });
     const exiftool = createExifTool();
     try {
-      const sources = positionals.length ? positionals.map((p) => resolve(ctx.opts.cwd, p)) : ws.config.sources;
+      const sources = given.length ? given : ws.config.sources;
       if (!sources.length) throw new ArchiveError("E_USAGE", "no SOURCE given and none recorded in this workspace: archive plan SOURCE");
       for (const src of sources) {
-        if (!existsSync(src) || !statSync(src).isDirectory()) {
-          throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${src} does not exist or is not a folder`);
-        }
-        const real = realpathSync(src);
-        if (isInside(real, realpathSync(ws.root))) {
+        if (!existsSync(src)) throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${src} does not exist`);
+        if (isInside(realpathSync(src), realpathSync(ws.root))) {
           throw new ArchiveError(
             "E_DEST_INSIDE_SOURCE",
             `the workspace ${ws.root} is inside the library ${src}; the library is never written to, so choose a destination outside it (-C DEST)`,
@@ -94,7 +97,7 @@ Options:
       ws.close();
     }
   },
-};
+});
 
 export default command;
 

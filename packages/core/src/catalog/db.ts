@@ -31,6 +31,11 @@ export class Catalog {
     return s;
   }
 
+  /** Read the schema once: opening a WAL database read-only fails here, not at the first query. */
+  probe(): void {
+    this.db.prepare("SELECT count(*) FROM sqlite_master").get();
+  }
+
   /** Iterate rows of a query without holding them all in memory. */
   *iterate<T>(sql: string, ...params: unknown[]): IterableIterator<T> {
     yield* this.db.prepare(sql).iterate(...params) as IterableIterator<T>;
