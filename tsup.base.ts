@@ -7,6 +7,8 @@ export const base: Options = {
   platform: "node",
   dts: true,
   sourcemap: true,
-  clean: true,
+  // no clean: several builds may run at once (helpers, turbo), and an emptied dist/ breaks the
+  // packages compiling against it; a fresh clone has no dist/ anyway
+  clean: false,
   splitting: false,
 };
