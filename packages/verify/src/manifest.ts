@@ -1,22 +1,21 @@
-import { link, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import {
   ArchiveError,
-  HashCache,
   HashPool,
   noEvents,
-  reasonOf,
-  sha256File,
-  TEMP_MARKER,
   throttleProgress,
   writeAtomically,
-  writeError,
   type Catalog,
+  type ManifestSummary,
   type OnEvent,
 } from "@archive/core";
-import { bagitLine, sha256sumLine } from "./format.js";
-import { BAG_DIR, MANIFEST_NAME, walkArchive, type ArchiveFile } from "./walk.js";
+import { journalOutputs, planManifest, readManifestFile, settleLine, type ManifestPlan, type PathReason, type Reading } from "./evidence.js";
+import { writeBag } from "./bag.js";
+import { sha256sumLine } from "./format.js";
+import { hashFiles, type HashedFile } from "./hashing.js";
+import { BAG_DIR, MANIFEST_NAME, walkArchive } from "./walk.js";
 
 export interface ManifestOptions {
   /** The workspace root. */
@@ -30,208 +29,117 @@ export interface ManifestOptions {
   signal?: AbortSignal;
 }
 
-export interface HashedFile extends ArchiveFile {
-  sha256: string;
-}
-
 export interface ManifestResult {
   /** Absolute path of manifest-sha256.txt. */
   manifest: string;
   files: number;
   bytes: number;
-  /** Files whose hash came from the cache (unchanged since last hashed). */
+  /** Files whose recorded hash the hash cache confirmed (unchanged size, mtime and inode). */
   cached: number;
-  /** Files read and hashed this run. */
+  /** Files read this run to confirm their recorded hash. */
   hashed: number;
   hashedBytes: number;
-  /** Files left out of the manifest, with why (unreadable, symbolic links, ...). */
-  skipped: { path: string; reason: string }[];
+  /** Lines new this run: outputs convert journalled since the manifest was last written. */
+  added: number;
+  /** Archived files whose bytes are not the recorded ones, or that are missing: fixity failures (their lines keep the recorded hash). */
+  failures: PathReason[];
+  /** Files in the workspace that are not the archive's own: never put in the manifest. */
+  extra: PathReason[];
+  /** Old manifest lines of files no job wrote, left out now. */
+  dropped: string[];
+  /** Files the walk could not list (unreadable folders, symbolic links, names that are not UTF-8). */
+  skipped: PathReason[];
   bag: { dir: string; payloadOxum: string } | null;
   durationMs: number;
 }
 
-/**
- * Hash `files` on all cores, reusing the workspace hash cache for unchanged files.
- * Files that cannot be read are returned in `failed`, never aborting the run.
- */
-export async function hashFiles(
-  files: readonly ArchiveFile[],
-  options: { catalog: Catalog; pool: HashPool; useCache: boolean; stage: string; onEvent: OnEvent; signal?: AbortSignal },
-): Promise<{ hashed: HashedFile[]; failed: { path: string; reason: string }[]; cached: number; readBytes: number }> {
-  const cache = new HashCache(options.catalog);
-  const out: (HashedFile | undefined)[] = new Array(files.length);
-  const failed: { path: string; reason: string }[] = [];
-  const total = files.length;
-  let done = 0;
-  let cached = 0;
-  let readBytes = 0;
-  const todo: number[] = [];
-  files.forEach((f, i) => {
-    const hit = options.useCache ? cache.lookup(f.rel, f) : undefined;
-    if (hit) {
-      out[i] = { ...f, sha256: hit };
-      cached++;
-      done++;
-    } else todo.push(i);
-  });
-  options.onEvent({ kind: "stage", stage: options.stage, total });
-  options.onEvent({ kind: "progress", stage: options.stage, done, total, bytes: 0 });
-  // Keep every worker busy: about twice as many requests in flight as threads.
-  const window = options.pool.size * 2;
-  let next = 0;
-  const pending: Promise<void>[] = [];
-  const storeBatch: { rel: string; f: ArchiveFile; sha: string }[] = [];
-  const flush = () => {
-    if (!storeBatch.length) return;
-    const batch = storeBatch.splice(0);
-    options.catalog.tx(() => {
-      for (const b of batch) cache.store(b.rel, b.f, b.sha);
-    });
-  };
-  const runOne = async (): Promise<void> => {
-    while (next < todo.length) {
-      if (options.signal?.aborted) throw new ArchiveError("E_ABORTED", "stopped");
-      const i = todo[next++]!;
-      const f = files[i]!;
-      try {
-        const r = await options.pool.hash(f.abs);
-        // A file that changed while it was read gets its new identity next time, not a stale hash now.
-        const st = await stat(f.abs);
-        const now: ArchiveFile = { ...f, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-        if (st.size !== r.size) throw new Error(`the file changed while it was read (${r.size} bytes read, now ${st.size})`);
-        out[i] = { ...now, sha256: r.sha256 };
-        readBytes += r.size;
-        storeBatch.push({ rel: f.rel, f: now, sha: r.sha256 });
-        if (storeBatch.length >= 500) flush();
-      } catch (err) {
-        if (err instanceof ArchiveError && err.code === "E_ABORTED") throw err;
-        failed.push({ path: f.rel, reason: reasonOf(err) });
-        options.onEvent({ kind: "file", stage: options.stage, path: f.rel, status: "failed", reason: reasonOf(err) });
-      }
-      done++;
-      options.onEvent({ kind: "progress", stage: options.stage, done, total, bytes: readBytes, failed: failed.length });
-    }
-  };
-  for (let k = 0; k < Math.min(window, todo.length); k++) pending.push(runOne());
+/** Read the planned lines' files (the hash cache confirms unchanged ones) and settle each line. */
+async function settle(plan: ManifestPlan, options: ManifestOptions, onEvent: OnEvent) {
+  const toRead = plan.lines.filter((p) => p.file).map((p) => p.file!);
+  const pool = new HashPool(options.threads ?? availableParallelism());
+  let r;
   try {
-    await Promise.all(pending);
+    r = await hashFiles(toRead, { catalog: options.catalog, pool, useCache: true, stage: "hash", onEvent, ...(options.signal ? { signal: options.signal } : {}) });
   } finally {
-    flush();
+    await pool.close();
   }
-  return { hashed: out.filter((x): x is HashedFile => x !== undefined), failed, cached, readBytes };
+  const reads = new Map<string, Reading>([
+    ...r.hashed.map((h) => [h.rel, { sha256: h.sha256 }] as const),
+    ...r.failed.map((f) => [f.path, { error: f.reason }] as const),
+  ]);
+  const lines: HashedFile[] = [];
+  const failures: PathReason[] = [];
+  let added = 0;
+  for (const p of plan.lines) {
+    const s = settleLine(p, reads.get(p.rel));
+    if (s.failure) failures.push({ path: p.rel, reason: s.failure });
+    if (s.sha256 === null) continue;
+    if (s.sha256 !== p.prev) added++;
+    const f = p.file ?? { rel: p.rel, abs: join(options.workspace, p.rel), size: 0, mtimeMs: 0, ino: 0, dev: 0 };
+    lines.push({ ...f, sha256: s.sha256 });
+  }
+  return { lines, failures, added, cached: r.cached, hashed: toRead.length - r.cached, readBytes: r.readBytes };
 }
 
 /**
  * Write `<workspace>/manifest-sha256.txt` (and with `bagit`, the bag at `<workspace>/bag/`):
- * SHA-256 of every archived file, `sha256sum -c` compatible, written atomically.
+ * the SHA-256 of every file the job journal records as the archive's output, `sha256sum -c`
+ * compatible, written atomically. The manifest is evidence: a line is taken from the journal's
+ * hash when convert writes the file, and a file whose bytes changed afterwards is a failure that
+ * keeps its recorded line, never a new hash. Foreign files are listed in `extra`, never hashed in.
  */
 export async function buildManifest(options: ManifestOptions): Promise<ManifestResult> {
   const started = Date.now();
   const onEvent = throttleProgress(options.onEvent ?? noEvents);
   const root = options.workspace;
+  const old = await readManifestFile(root);
+  if (old.error) throw new ArchiveError("E_WRITE", `cannot read ${join(root, MANIFEST_NAME)} (${old.error}): it is the archive's evidence and is never rewritten unread`);
   onEvent({ kind: "stage", stage: "walk" });
   const walk = await walkArchive(root, options.signal);
   if (options.signal?.aborted) throw new ArchiveError("E_ABORTED", "stopped");
-  const pool = new HashPool(options.threads ?? availableParallelism());
-  let result;
-  try {
-    result = await hashFiles(walk.files, { catalog: options.catalog, pool, useCache: true, stage: "hash", onEvent, ...(options.signal ? { signal: options.signal } : {}) });
-  } finally {
-    await pool.close();
-  }
-  const files = result.hashed;
+  const plan = planManifest(old.entries, journalOutputs(options.catalog), walk.files);
+  const s = await settle(plan, options, onEvent);
   const manifest = join(root, MANIFEST_NAME);
-  const text = files.map((f) => sha256sumLine(f.sha256, f.rel) + "\n").join("");
-  await writeAtomically(manifest, (tmp) => writeFile(tmp, text));
-  const bytes = files.reduce((n, f) => n + f.size, 0);
-  let bag: ManifestResult["bag"] = null;
-  if (options.bagit) bag = await writeBag(root, files, onEvent);
+  const damaged = [...old.malformed.map((n) => `line ${n} is not a valid sha256sum line`), ...old.twice.map((rel) => `${JSON.stringify(rel)} is listed twice`)];
+  if (damaged.length) {
+    // a damaged manifest is itself a finding: left as it is for a person to look at
+    s.failures.push({ path: MANIFEST_NAME, reason: `${damaged.join("; ")}: not rewritten; repair or move it aside, then run \`archive manifest\`` });
+  } else {
+    s.lines.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    const text = s.lines.map((f) => sha256sumLine(f.sha256, f.rel) + "\n").join("");
+    const before = old.absent ? null : await readFile(manifest, "utf8").catch(() => null);
+    if (text !== before) await writeAtomically(manifest, (tmp) => writeFile(tmp, text));
+  }
+  const onDisk = new Set(plan.lines.filter((p) => p.file).map((p) => p.rel));
+  const present = s.lines.filter((f) => onDisk.has(f.rel));
+  const bag = options.bagit ? await writeBag(root, present, onEvent) : null;
   return {
     manifest,
-    files: files.length,
-    bytes,
-    cached: result.cached,
-    hashed: files.length - result.cached,
-    hashedBytes: result.readBytes,
-    skipped: [...walk.skipped, ...result.failed],
+    files: s.lines.length,
+    bytes: present.reduce((n, f) => n + f.size, 0),
+    cached: s.cached,
+    hashed: s.hashed,
+    hashedBytes: s.readBytes,
+    added: s.added,
+    failures: s.failures,
+    extra: plan.extra,
+    dropped: plan.dropped,
+    skipped: walk.skipped,
     bag,
     durationMs: Date.now() - started,
   };
 }
 
-/** The software agent named in bag-info.txt. */
-export const BAG_SOFTWARE_AGENT = "archive 0.1.0 (@archive/verify)";
-
-/**
- * A BagIt 1.0 bag at `<root>/bag/`: the payload under bag/data/ is hard links to the archive
- * files (no second copy of the bytes), so the bag always holds exactly the manifest's bytes.
- * Built beside, then swapped in, so a crash never leaves a half bag under the final name.
- */
-export async function writeBag(root: string, files: readonly HashedFile[], onEvent: OnEvent): Promise<{ dir: string; payloadOxum: string }> {
-  const final = join(root, BAG_DIR);
-  const tmp = join(root, `${TEMP_MARKER}bag-${process.pid}`);
-  onEvent({ kind: "stage", stage: "bag", total: files.length });
-  await rm(tmp, { recursive: true, force: true });
-  try {
-    const made = new Set<string>();
-    let done = 0;
-    for (const f of files) {
-      const dest = join(tmp, "data", f.rel);
-      const dir = dirname(dest);
-      if (!made.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        made.add(dir);
-      }
-      try {
-        await link(f.abs, dest);
-      } catch (err) {
-        throw new ArchiveError(
-          "E_WRITE",
-          `cannot hard-link ${f.rel} into the bag (${reasonOf(err)}); the bag needs a file system with hard links`,
-          { cause: err },
-        );
-      }
-      if (++done % 200 === 0) onEvent({ kind: "progress", stage: "bag", done, total: files.length });
-    }
-    const bytes = files.reduce((n, f) => n + f.size, 0);
-    const payloadOxum = `${bytes}.${files.length}`;
-    const bagitTxt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-    const bagInfo =
-      [
-        `Bag-Software-Agent: ${BAG_SOFTWARE_AGENT}`,
-        `Bagging-Date: ${new Date().toISOString().slice(0, 10)}`,
-        `Payload-Oxum: ${payloadOxum}`,
-        `External-Description: iCloud Photos archive; payload files are hard links to the workspace's files`,
-      ].join("\n") + "\n";
-    const manifest = files.map((f) => bagitLine(f.sha256, `data/${f.rel}`) + "\n").join("");
-    const tags: [string, string][] = [
-      ["bagit.txt", bagitTxt],
-      ["bag-info.txt", bagInfo],
-      ["manifest-sha256.txt", manifest],
-    ];
-    let tagManifest = "";
-    for (const [name, content] of tags) {
-      await writeFile(join(tmp, name), content);
-      tagManifest += bagitLine(await sha256File(join(tmp, name)), name) + "\n";
-    }
-    await writeFile(join(tmp, "tagmanifest-sha256.txt"), tagManifest);
-    onEvent({ kind: "progress", stage: "bag", done: files.length, total: files.length });
-    // Swap: old bag aside, new bag in, old bag removed.
-    const old = join(root, `${TEMP_MARKER}bag-old-${process.pid}`);
-    let hadOld = false;
-    try {
-      await rename(final, old);
-      hadOld = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw writeError(err, final);
-    }
-    await rename(tmp, final);
-    if (hadOld) await rm(old, { recursive: true, force: true });
-    return { dir: final, payloadOxum };
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => {});
-    if (err instanceof ArchiveError) throw err;
-    throw writeError(err, final);
-  }
+/** What the run record keeps of a manifest run (the report and `archive run` read it typed). */
+export function manifestSummary(r: ManifestResult): ManifestSummary {
+  return {
+    files: r.files,
+    bytes: r.bytes,
+    added: r.added,
+    hashed: r.hashed,
+    cached: r.cached,
+    failures: r.failures.slice(0, 1000),
+    extra: r.extra.length,
+    bag: r.bag !== null,
+  };
 }
-

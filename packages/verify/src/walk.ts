@@ -7,8 +7,17 @@ import { isTempName, WORKSPACE_DIR } from "@archive/core";
 export const MANIFEST_NAME = "manifest-sha256.txt";
 /** Where `archive manifest --bagit` writes the BagIt bag. */
 export const BAG_DIR = "bag";
-/** Top-level folders that are not part of the archive: the catalog, reports, the bag (hard links to the archive). */
-export const EXCLUDED_TOP = new Set([WORKSPACE_DIR, "report", BAG_DIR, MANIFEST_NAME]);
+/**
+ * The archive's declared files besides its outputs, by top-level name: the catalog, the report,
+ * the bag (hard links to the outputs, checked against the manifest on its own), PAR2 recovery
+ * data and the manifest itself. They are never "extra" and never in manifest-sha256.txt.
+ */
+export const EXCLUDED_TOP = new Set([WORKSPACE_DIR, "report", BAG_DIR, "protection", MANIFEST_NAME]);
+
+/** True for a top-level name of a declared file: EXCLUDED_TOP, or another manifest (manifest-md5.txt, manifest-sha1.txt, ...). */
+export function isDeclaredTop(name: string): boolean {
+  return EXCLUDED_TOP.has(name) || /^(tag)?manifest-[a-z0-9]+\.txt$/.test(name);
+}
 
 /** A regular file of the archive, with the identity the hash cache keys on. */
 export interface ArchiveFile {
@@ -31,8 +40,9 @@ export interface WalkResult {
 const byRel = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
 
 /**
- * Every regular file of the archive under `root`, sorted, excluding `.archive/`, `report/`,
- * `bag/`, the manifest itself and in-flight temporary files (`.archive-tmp-*`).
+ * Every regular file in the workspace `root` outside the declared files (see `isDeclaredTop`),
+ * sorted, without in-flight temporary files (`.archive-tmp-*`): the archive's outputs, and any
+ * foreign file, which the caller tells apart with the job journal.
  */
 export async function walkArchive(root: string, signal?: AbortSignal): Promise<WalkResult> {
   const files: ArchiveFile[] = [];
@@ -48,7 +58,7 @@ export async function walkArchive(root: string, signal?: AbortSignal): Promise<W
     }
     for (const e of entries) {
       const rel = relDir ? `${relDir}/${e.name}` : e.name;
-      if (!relDir && EXCLUDED_TOP.has(e.name)) continue;
+      if (!relDir && isDeclaredTop(e.name)) continue;
       if (isTempName(e.name)) continue;
       if (e.name.includes("\uFFFD")) {
         skipped.push({ path: rel, reason: "the name is not valid UTF-8 and cannot be written to a manifest faithfully" });

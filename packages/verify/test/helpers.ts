@@ -1,4 +1,5 @@
-import { copyFile, cp, mkdir, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { copyFile, cp, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { openWorkspace, sourceId as sourceIdOf, type Workspace } from "@archive/core";
 import { execFileP, tempDir } from "../../../test/support.js";
@@ -44,6 +45,20 @@ export function addJob(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(itemId, job.action, job.status, job.output_rel ?? null, job.params ?? null, job.reason ?? null, job.output_sha256 ?? null, job.duplicate_of ?? null, new Date().toISOString());
+}
+
+/**
+ * Record in the journal that convert wrote `rel` as it is now (its SHA-256 as output_sha256), as a
+ * re-conversion does: the only way new bytes may enter the manifest (the manifest is evidence).
+ */
+export async function journalWrote(root: string, rel: string): Promise<void> {
+  const sha = createHash("sha256").update(await readFile(join(root, rel))).digest("hex");
+  const ws = openWorkspace(root, { lock: false });
+  try {
+    ws.catalog.db.prepare("UPDATE jobs SET output_sha256 = ? WHERE output_rel = ?").run(sha, rel);
+  } finally {
+    ws.close();
+  }
 }
 
 export function addLivePair(ws: Workspace, key: string, ids: number[]): void {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExifTool, openWorkspace, type ExifTool, type ProgressEvent } from "@archive/core";
 import { buildManifest, verify, type VerifyReport } from "../src/index.js";
-import { buildArchive, cloneArchive, execFileP, hasTool, realFixtures, repoRoot, tempDir } from "./helpers.js";
+import { buildArchive, cloneArchive, execFileP, hasTool, journalWrote, realFixtures, repoRoot, tempDir } from "./helpers.js";
 
 const fixtures = realFixtures();
 const tools = (await hasTool("ffmpeg", ["-version"])) && (await hasTool("exiftool", ["-ver"])) && (await hasTool("sha256sum", ["--version"]));
@@ -116,7 +116,9 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     await truncate(f, Math.floor((await stat(f)).size * 0.6));
     const before = await verifyAt(dir, { quick: true });
     expect(failuresOf(before)).toContainEqual(expect.objectContaining({ check: "fixity", path: "converted/2021/train.mp4" }));
-    await manifestOf(dir); // fixity now agrees with the damaged bytes: decode must still catch it
+    // convert wrote these damaged bytes (the journal says so): fixity then agrees, decode must still catch it
+    await journalWrote(dir, "converted/2021/train.mp4");
+    await manifestOf(dir);
     const r = await verifyAt(dir);
     expect(r.ok).toBe(false);
     const f2 = failuresOf(r);
@@ -132,6 +134,7 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     const dir = await cloneArchive(template);
     const f = join(dir, "converted/2011/Apple iPhone 4.jpg");
     await truncate(f, Math.floor((await stat(f)).size * 0.7));
+    await journalWrote(dir, "converted/2011/Apple iPhone 4.jpg");
     await manifestOf(dir);
     const r = await verifyAt(dir);
     expect(failuresOf(r)).toEqual([
@@ -144,6 +147,7 @@ describe.skipIf(!fixtures || !tools)("verify on a small real archive", () => {
     const dir = await cloneArchive(template);
     const f = join(dir, "converted/2021/train.mp4");
     await execFileP("exiftool", ["-q", "-overwrite_original", "-Keys:All=", "-ItemList:All=", "-UserData:All=", f]);
+    await journalWrote(dir, "converted/2021/train.mp4");
     await manifestOf(dir);
     const r = await verifyAt(dir);
     const m = failuresOf(r).filter((x) => x.check === "metadata");

@@ -100,11 +100,12 @@ Options:
       else {
         printResult(ctx, result, v["dry-run"] === true);
         if (manifest) {
-          ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.hashed} hashed now, ${manifest.cached} from the cache)`);
+          ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.added} new from the job journal, ${manifest.hashed} re-read, ${manifest.cached} confirmed by the hash cache)`);
+          for (const f of manifest.failures) ctx.err(`Fixity FAILED ${JSON.stringify(f.path)}: ${f.reason}`);
           ctx.out("Next: archive verify");
         }
       }
-      return result.failed.length ? 1 : 0;
+      return result.failed.length || manifest?.failures.length ? 1 : 0;
     } finally {
       await exiftool.end();
       ws.close();

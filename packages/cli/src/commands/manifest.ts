@@ -1,6 +1,6 @@
 import { startRun, finishRun } from "@archive/core";
 import kleur from "kleur";
-import { buildManifest, type ManifestResult } from "@archive/verify";
+import { buildManifest, manifestSummary, type ManifestResult } from "@archive/verify";
 import type { Command } from "../index.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
@@ -9,13 +9,16 @@ const command: Command = {
   summary: "SHA-256 of every archived file: manifest-sha256.txt (sha256sum -c), optional BagIt bag",
   usage: "archive manifest [--bagit] [-C DEST] [--json]",
   help: `
-Hashes every file of the archive (everything in the workspace except .archive/, report/, bag/,
-the manifest itself and in-flight temporary files) with SHA-256 on all cores and writes
-manifest-sha256.txt at the workspace root. Check it anywhere with:
+Writes manifest-sha256.txt at the workspace root: the SHA-256 of every file the archive wrote
+(each output and kept original in the job journal, with the hash convert recorded when it wrote
+it). Check it anywhere with:
 
   cd DEST && sha256sum -c manifest-sha256.txt
 
-Hashes are cached in the catalog by path, size, mtime and inode: unchanged files are not re-read.
+The manifest is evidence, not a cache: a file already in it whose bytes changed is a fixity
+failure (exit 1, the file named, its line kept), never a new hash. Files in the workspace that no
+job wrote are never added: they are listed as extra. Unchanged files (same size, mtime and inode
+in the hash cache) are not re-read.
 Names with a backslash, newline or carriage return use GNU sha256sum's escaped form (the line
 starts with "\\").
 
@@ -38,11 +41,12 @@ Options:
         onEvent: ctx.onEvent,
         signal: ctx.signal,
       });
-      finishRun(ws.catalog, run, "manifest", result.skipped.length ? "partial" : "ok", result);
+      const bad = result.failures.length > 0 || result.skipped.some((s) => !s.reason.startsWith("symbolic link"));
+      finishRun(ws.catalog, run, "manifest", result.failures.length ? "failed" : result.skipped.length ? "partial" : "ok", manifestSummary(result));
       ctx.progress.clear();
       if (ctx.opts.json) ctx.out(JSON.stringify(result, null, 2));
       else printManifest(ctx, result);
-      return result.skipped.some((s) => !s.reason.startsWith("symbolic link")) ? 1 : 0;
+      return bad ? 1 : 0;
     } finally {
       ws.close();
     }
@@ -55,8 +59,16 @@ function printManifest(ctx: Context, r: ManifestResult): void {
   const secs = r.durationMs / 1000;
   const lines = [
     kleur.bold(`Manifest: ${r.manifest}`),
-    `${r.files} files, ${formatBytes(r.bytes)}: ${r.hashed} hashed (${formatBytes(r.hashedBytes)}${secs > 0 && r.hashedBytes ? `, ${formatBytes(r.hashedBytes / secs)}/s` : ""}), ${r.cached} unchanged (from the cache), in ${formatDuration(secs)}`,
+    `${r.files} files, ${formatBytes(r.bytes)}: ${r.added} new from the job journal; ${r.hashed} re-read (${formatBytes(r.hashedBytes)}${secs > 0 && r.hashedBytes ? `, ${formatBytes(r.hashedBytes / secs)}/s` : ""}), ${r.cached} unchanged (from the cache), in ${formatDuration(secs)}`,
   ];
+  const list = (title: string, items: { path: string; reason: string }[]) => {
+    if (!items.length) return;
+    lines.push(title);
+    for (const s of items.slice(0, 50)) lines.push(`  ${JSON.stringify(s.path)}: ${s.reason}`);
+    if (items.length > 50) lines.push(`  ... and ${items.length - 50} more (--json lists all)`);
+  };
+  list(kleur.red(kleur.bold(`Fixity FAILED (the manifest keeps the recorded hash): ${r.failures.length}`)), r.failures);
+  list(kleur.yellow(`Extra: ${r.extra.length} files in the workspace that are not part of the archive (left out)`), r.extra);
   if (r.bag) lines.push(`BagIt bag: ${r.bag.dir} (Payload-Oxum ${r.bag.payloadOxum})`);
   if (r.skipped.length) {
     lines.push(kleur.yellow(`Not in the manifest: ${r.skipped.length}`));

@@ -179,3 +179,62 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export type JobAction = "convert" | "copy" | "link" | "duplicate";
 /** How a job ended (the job journal's `status`). */
 export type JobStatus = "done" | "failed" | "skipped";
+
+/** A file the archive itself wrote, from the job journal (catalog/verify.ts `archivedOutputs`). */
+export interface ArchivedOutputRow {
+  /** Workspace-relative path. */
+  rel: string;
+  itemId: number;
+  /** The SHA-256 convert recorded for it (lower-case hex); null when the journal has none. */
+  sha256: string | null;
+  size: number | null;
+}
+
+/** A present source item with its job, and the item a 'duplicate' job names (catalog/verify.ts). */
+export interface CompletenessRow {
+  id: number;
+  relPath: string;
+  root: string;
+  kind: string;
+  error: string | null;
+  action: JobAction | null;
+  status: JobStatus | null;
+  outputRel: string | null;
+  outputSha256: string | null;
+  params: string | null;
+  reason: string | null;
+  duplicateOf: number | null;
+  /** 1 when the item named by duplicate_of is in the catalog. */
+  origKnown: number;
+  origRelPath: string | null;
+  origStatus: JobStatus | null;
+  origOutputRel: string | null;
+}
+
+/** One member of a Live Photo group (catalog/verify.ts `livePhotoMembers`). */
+export interface LiveMemberRow {
+  key: string;
+  itemId: number;
+  relPath: string;
+}
+
+/** A converted item's catalog fields for metadata parity (catalog/verify.ts `parityRows`). */
+export interface ParityRow {
+  id: number;
+  rel_path: string;
+  root: string;
+  kind: string;
+  capture_local: string | null;
+  capture_offset: string | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  make: string | null;
+  model: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+  rotation: number | null;
+  duration: number | null;
+  content_id: string | null;
+  output_rel: string;
+}
