@@ -1,72 +1,56 @@
 import { availableParallelism } from "node:os";
 import kleur from "kleur";
-import { ArchiveError, createExifTool } from "@archive/core";
+import { createExifTool } from "@archive/core";
 import { convertLibrary, type ConvertFilter, type ConvertResult } from "@archive/convert";
 import { buildManifest, type ManifestResult } from "@archive/verify";
-import type { Command } from "../index.js";
+import { defineCommand, type Options, type Values } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
-import { parseIntOption } from "../args.js";
+import { checkDateRange } from "../args.js";
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Convert's own options; `archive run` takes them too. */
+export const CONVERT_OPTIONS = {
+  year: { kind: "int", value: "Y", min: 1800, max: 2200, help: "only items captured in year Y (their own local time)" },
+  from: { kind: "date", help: "only items captured on or after DATE (YYYY-MM-DD)" },
+  to: { kind: "date", help: "only items captured on or before DATE (YYYY-MM-DD)" },
+  kind: { kind: "choice", value: "KIND", choices: ["photo", "video", "live"], help: "photo, video or live (Live Photos)" },
+  album: { kind: "string", value: "NAME", help: "only items of an Apple-export album" },
+  jobs: { kind: "int", short: "j", min: 1, max: 64, help: `items in flight (default: ${availableParallelism()}, the cores)` },
+  quality: { kind: "int", value: "Q", min: 1, max: 100, help: "JPEG quality 1-100 (default 90, or the workspace's)" },
+  layout: { kind: "choice", value: "L", choices: ["mirror", "date"], help: "mirror (the source's folders, default) or date (YYYY/MM/)" },
+  "keep-originals": { kind: "boolean", help: "also keep byte-exact originals of converted files in originals/" },
+  link: { kind: "boolean", help: "hard-link already-universal files instead of copying (same disk)" },
+  "dry-run": { kind: "boolean", short: "n", help: "show what would be done; write nothing" },
+  ffmpeg: { kind: "string", value: "PATH", help: "use this ffmpeg (default: system ffmpeg, else the npm build)" },
+  ffprobe: { kind: "string", value: "PATH", help: "use this ffprobe (default: the one beside ffmpeg)" },
+} as const satisfies Options;
 
-const command: Command = {
-  summary: "convert HEIC->JPEG and HEVC/HDR->H.264 MP4, copy the rest, metadata carried over",
-  usage: "archive convert [--year Y | --from DATE --to DATE] [--kind photo|video|live] [--album NAME] [--jobs N] [--quality Q] [--layout mirror|date] [--keep-originals] [--link] [--dry-run]",
-  help: `
+/** The item selection the convert options describe (a reversed date range is a usage error). */
+export function filterOf(v: Values<typeof CONVERT_OPTIONS>): ConvertFilter {
+  checkDateRange(v.from, v.to);
+  const filter: ConvertFilter = {};
+  if (v.year !== undefined) filter.year = v.year;
+  if (v.from !== undefined) filter.from = v.from;
+  if (v.to !== undefined) filter.to = v.to;
+  if (v.kind !== undefined) filter.kind = v.kind;
+  if (v.album !== undefined) filter.album = v.album;
+  return filter;
+}
+
+const command = defineCommand({
+  name: "convert",
+  summary: "HEIC->JPEG, HEVC/HDR->H.264 MP4, the rest copied; metadata carried over",
+  description: `
 Converts the items catalogued by \`archive plan\` into <workspace>/converted/: HEIC/HEIF photos
 become JPEGs (ICC profile kept, EXIF/XMP/GPS/MakerNote carried over, Orientation 1 where the
 decoder rotated), HEVC and HDR videos become H.264 yuv420p MP4 (tone-mapped to SDR, QuickTime
 creation date, location and Live Photo id written back), everything already universal is
 copied byte-exact. Live Photo pairs, edits and sidecars always go together. Re-running
-converts only what is missing or changed; an interrupted run resumes.
-
-Options:
-  --year Y            only items captured in year Y (their own local time)
-  --from DATE         only items captured on or after DATE (YYYY-MM-DD)
-  --to DATE           only items captured on or before DATE (YYYY-MM-DD)
-  --kind KIND         photo, video or live (Live Photos)
-  --album NAME        only items of an Apple-export album
-  --jobs N            items in flight (default: ${availableParallelism()}, the cores)
-  --quality Q         JPEG quality 1-100 (default 90, or the workspace's)
-  --layout L          mirror (the source's folders, default) or date (YYYY/MM/)
-  --keep-originals    also keep byte-exact originals of converted files in originals/
-  --link              hard-link already-universal files instead of copying (same disk)
-  --dry-run           show what would be done; write nothing
-  --ffmpeg PATH       use this ffmpeg (default: system ffmpeg, else the npm build)`,
-  options: {
-    year: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    kind: { type: "string" },
-    album: { type: "string" },
-    jobs: { type: "string", short: "j" },
-    quality: { type: "string" },
-    layout: { type: "string" },
-    "keep-originals": { type: "boolean" },
-    link: { type: "boolean" },
-    "dry-run": { type: "boolean", short: "n" },
-    ffmpeg: { type: "string" },
-    ffprobe: { type: "string" },
-  },
+converts only what is missing or changed; an interrupted run resumes.`,
+  options: CONVERT_OPTIONS,
   async run(ctx, v) {
-    const filter: ConvertFilter = {};
-    const year = parseIntOption(v.year, "--year", 1800, 2200);
-    if (year !== undefined) filter.year = year;
-    for (const k of ["from", "to"] as const) {
-      if (v[k] === undefined) continue;
-      if (!DATE.test(String(v[k]))) throw new ArchiveError("E_USAGE", `--${k}: expected YYYY-MM-DD, got "${String(v[k])}"`);
-      filter[k] = String(v[k]);
-    }
-    if (v.kind !== undefined) {
-      if (!["photo", "video", "live"].includes(String(v.kind))) throw new ArchiveError("E_USAGE", `--kind: expected photo, video or live`);
-      filter.kind = String(v.kind) as ConvertFilter["kind"] & string;
-    }
-    if (v.album !== undefined) filter.album = String(v.album);
-    const layout = v.layout === undefined ? undefined : String(v.layout);
-    if (layout !== undefined && layout !== "mirror" && layout !== "date") throw new ArchiveError("E_USAGE", "--layout: expected mirror or date");
-    const quality = parseIntOption(v.quality, "--quality", 1, 100);
-    const jobs = parseIntOption(v.jobs, "--jobs", 1, 64);
+    const filter = filterOf(v);
+    const { layout, quality, jobs } = v;
     const ws = workspaceFor(ctx);
     const exiftool = createExifTool();
     try {
@@ -87,8 +71,8 @@ Options:
         onEvent: ctx.onEvent,
         signal: ctx.signal,
         ...(jobs !== undefined ? { jobs } : {}),
-        ...(typeof v.ffmpeg === "string" ? { ffmpeg: v.ffmpeg } : {}),
-        ...(typeof v.ffprobe === "string" ? { ffprobe: v.ffprobe } : {}),
+        ...(v.ffmpeg !== undefined ? { ffmpeg: v.ffmpeg } : {}),
+        ...(v.ffprobe !== undefined ? { ffprobe: v.ffprobe } : {}),
       });
       // the manifest follows every real run; the converter already cached each output's hash
       let manifest: ManifestResult | null = null;
@@ -111,7 +95,7 @@ Options:
       ws.close();
     }
   },
-};
+});
 
 export default command;
 

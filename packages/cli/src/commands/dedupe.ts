@@ -10,39 +10,30 @@ import {
   type ActionResult,
   type DedupeReport,
 } from "@archive/dedupe";
-import type { Command } from "../index.js";
+import { defineCommand } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
 
-const command: Command = {
+const command = defineCommand({
+  name: "dedupe",
   summary: "exact duplicates by checksum: report, or link/quarantine archive copies (never delete)",
-  usage: "archive dedupe [--keep-path PREFIX]... [--include-empty] [--link | --quarantine | --restore] [--dry-run] [--json]",
-  help: `
+  description: `
 Finds files with identical bytes, in the library (the catalogued source, never written) and in
 the archive (converted/ and originals/): same size, then the first and last 4 KiB (xxh128),
 then a full SHA-256. A hard link or a symlink to the same file is one file, not a duplicate.
 Reports each group, the copy kept and why (already archived > --keep-path > in an album >
 earliest capture time > shortest path > first seen), and the bytes a single copy saves.
-Duplicate groups are recorded in the catalog, so convert archives one copy only.
-
-Options:
-  --keep-path PREFIX  prefer keepers under PREFIX (repeatable; absolute, or relative to the source / workspace)
-  --include-empty     count zero-byte files as duplicates of each other
-  --link              replace archive duplicates by hard links to the keeper (same file system, checked byte-for-byte)
-  --quarantine        move archive duplicates to .archive/quarantine/ (logged)
-  --restore           move everything quarantined back (replays the log)
-  --dry-run           with --link/--quarantine/--restore: say what would be done
-Default is report only. There is no delete action.`,
+Duplicate groups are recorded in the catalog, so convert archives one copy only.`,
   options: {
-    "keep-path": { type: "string", multiple: true },
-    "include-empty": { type: "boolean" },
-    link: { type: "boolean" },
-    quarantine: { type: "boolean" },
-    restore: { type: "boolean" },
-    "dry-run": { type: "boolean" },
+    "keep-path": { kind: "list", value: "PREFIX", help: "prefer keepers under PREFIX (repeatable; absolute, or relative to the source / workspace)" },
+    "include-empty": { kind: "boolean", help: "count zero-byte files as duplicates of each other" },
+    link: { kind: "boolean", help: "replace archive duplicates by hard links to the keeper (same file system, checked byte-for-byte)" },
+    quarantine: { kind: "boolean", help: "move archive duplicates to .archive/quarantine/ (logged)" },
+    restore: { kind: "boolean", help: "move everything quarantined back (replays the log)" },
+    "dry-run": { kind: "boolean", help: "with --link/--quarantine/--restore: say what would be done" },
   },
-  async run(ctx, values, positionals) {
-    if (positionals.length) throw new ArchiveError("E_USAGE", `unexpected argument "${positionals[0]}"`);
+  notes: "Default is report only. There is no delete action.",
+  async run(ctx, values) {
     const actions = (["link", "quarantine", "restore"] as const).filter((a) => values[a] === true);
     if (actions.length > 1) throw new ArchiveError("E_USAGE", `choose one of --link, --quarantine, --restore (got ${actions.map((a) => "--" + a).join(" ")})`);
     const action = actions[0];
@@ -56,7 +47,7 @@ Default is report only. There is no delete action.`,
         else printAction(ctx, res, dryRun);
         return res.failed.length ? 1 : 0;
       }
-      const keepPath = Array.isArray(values["keep-path"]) ? (values["keep-path"] as string[]) : [];
+      const keepPath = values["keep-path"] ?? [];
       const common = { catalog: ws.catalog, keepPath, includeEmpty: values["include-empty"] === true, onEvent: ctx.onEvent, signal: ctx.signal };
       const run = startRun(ws.catalog, "dedupe");
       const source = await findSourceDuplicates(common);
@@ -90,7 +81,7 @@ Default is report only. There is no delete action.`,
       ws.close();
     }
   },
-};
+});
 
 export default command;
 

@@ -1,14 +1,19 @@
 import { startRun, finishRun } from "@archive/core";
 import kleur from "kleur";
 import { buildManifest, manifestSummary, type ManifestResult } from "@archive/verify";
-import type { Command } from "../index.js";
+import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
 
-const command: Command = {
+/** Manifest's own options; `archive run` takes them too. */
+export const MANIFEST_OPTIONS = {
+  bagit: { kind: "boolean", help: "also write a BagIt 1.0 bag at DEST/bag/ (payload hard-linked)" },
+} as const satisfies Options;
+
+const command = defineCommand({
+  name: "manifest",
   summary: "SHA-256 of every archived file: manifest-sha256.txt (sha256sum -c), optional BagIt bag",
-  usage: "archive manifest [--bagit] [-C DEST] [--json]",
-  help: `
+  description: `
 Writes manifest-sha256.txt at the workspace root: the SHA-256 of every file the archive wrote
 (each output and kept original in the job journal, with the hash convert recorded when it wrote
 it). Check it anywhere with:
@@ -22,14 +27,11 @@ in the hash cache) are not re-read.
 Names with a backslash, newline or carriage return use GNU sha256sum's escaped form (the line
 starts with "\\").
 
-Options:
-  --bagit   also write a BagIt 1.0 bag at DEST/bag/: bagit.txt, bag-info.txt (Payload-Oxum,
-            Bagging-Date), manifest-sha256.txt, tagmanifest-sha256.txt, and the payload under
-            bag/data/ as hard links to the archive's files (no second copy of the bytes).
-            Validate with: bagit.py --validate DEST/bag`,
-  options: {
-    bagit: { type: "boolean" },
-  },
+With --bagit, also a BagIt 1.0 bag at DEST/bag/: bagit.txt, bag-info.txt (Payload-Oxum,
+Bagging-Date), manifest-sha256.txt, tagmanifest-sha256.txt, and the payload under bag/data/ as
+hard links to the archive's files (no second copy of the bytes). Validate with:
+bagit.py --validate DEST/bag`,
+  options: MANIFEST_OPTIONS,
   async run(ctx, values) {
     const ws = workspaceFor(ctx);
     try {
@@ -51,7 +53,7 @@ Options:
       ws.close();
     }
   },
-};
+});
 
 export default command;
 

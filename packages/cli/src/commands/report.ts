@@ -4,10 +4,9 @@ import { pathToFileURL } from "node:url";
 import kleur from "kleur";
 import { which } from "@archive/core";
 import { buildReport } from "@archive/report";
-import type { Command } from "../index.js";
+import { defineCommand } from "../command.js";
 import { workspaceFor } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
-import { parseIntOption } from "../args.js";
 
 /** Hand the page to the desktop's browser; a failure to open is only a hint, never an error. */
 function openInBrowser(file: string): boolean {
@@ -24,30 +23,24 @@ function openInBrowser(file: string): boolean {
   }
 }
 
-const command: Command = {
+const command = defineCommand({
+  name: "report",
   summary: "one self-contained HTML page: timeline, bytes, results, failures, duplicates, spot-check thumbnails",
-  usage: "archive report [--open] [--sample N] [--cached-only]",
-  help: `
+  description: `
 Writes <workspace>/report/index.html: one page that works offline (no network, no scripts),
 readable on a phone and in dark mode, with items per month across the years, bytes by year and
 kind, the plan summary, conversion and verify results, every failure with its reason and path,
 duplicate groups, and a spot-check grid: a sample of archived items (rotated and HDR first, then
 across years and cameras), each source rendered by our own decoder next to the archived copy.
-Thumbnails (320 px) are made once and cached in <workspace>/report/thumbs/.
-
-Options:
-  --open          open the page in the default browser afterwards
-  --sample N      spot-check items (default 24, 0 for none)
-  --cached-only   sample only items whose thumbnails already exist (fast; decodes nothing)
-  --ffmpeg PATH   use this ffmpeg for video poster frames`,
+Thumbnails (320 px) are made once and cached in <workspace>/report/thumbs/.`,
   options: {
-    open: { type: "boolean" },
-    sample: { type: "string" },
-    "cached-only": { type: "boolean" },
-    ffmpeg: { type: "string" },
+    open: { kind: "boolean", help: "open the page in the default browser afterwards" },
+    sample: { kind: "int", min: 0, max: 1000, help: "spot-check items (default 24, 0 for none)" },
+    "cached-only": { kind: "boolean", help: "sample only items whose thumbnails already exist (fast; decodes nothing)" },
+    ffmpeg: { kind: "string", value: "PATH", help: "use this ffmpeg for video poster frames" },
   },
   async run(ctx, v) {
-    const sampleSize = parseIntOption(v.sample, "--sample", 0, 1000);
+    const sampleSize = v.sample;
     const ws = workspaceFor(ctx);
     try {
       const r = await buildReport({
@@ -56,7 +49,7 @@ Options:
         signal: ctx.signal,
         cachedThumbsOnly: v["cached-only"] === true,
         ...(sampleSize !== undefined ? { sampleSize } : {}),
-        ...(typeof v.ffmpeg === "string" ? { ffmpeg: v.ffmpeg } : {}),
+        ...(v.ffmpeg !== undefined ? { ffmpeg: v.ffmpeg } : {}),
         onThumb: (done, total) => ctx.onEvent({ kind: "progress", stage: "thumbnails", done, total }),
       });
       ctx.progress.clear();
@@ -76,6 +69,6 @@ Options:
       ws.close();
     }
   },
-};
+});
 
 export default command;

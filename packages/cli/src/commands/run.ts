@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
 import kleur from "kleur";
 import { ArchiveError, openWorkspace } from "@archive/core";
-import type { Command } from "../index.js";
+import { defineCommand } from "../command.js";
 import type { Context } from "../context.js";
-import convert from "./convert.js";
-import manifest from "./manifest.js";
-import plan from "./plan.js";
-import verify from "./verify.js";
+import convert, { CONVERT_OPTIONS } from "./convert.js";
+import manifest, { MANIFEST_OPTIONS } from "./manifest.js";
+import plan, { PLAN_OPTIONS } from "./plan.js";
+import verify, { VERIFY_OPTIONS } from "./verify.js";
 
 /** Failed conversions of files that were readable at scan time (unreadable ones are recorded reasons). */
 function realConversionFailures(root: string): number {
@@ -24,10 +24,10 @@ function realConversionFailures(root: string): number {
   }
 }
 
-const command: Command = {
-  summary: "the whole workflow: plan -> convert -> manifest -> verify, stopping at the first failing stage",
-  usage: "archive run SOURCE [-C DEST] [convert options: --year Y, --kind K, --jobs N, --quality Q, --layout L, --keep-originals] [--bagit] [--quick]",
-  help: `
+const command = defineCommand({
+  name: "run",
+  summary: "all stages: plan -> convert -> manifest -> verify, stopping at the first that fails",
+  description: `
 Runs every stage on SOURCE into the workspace DEST (default: the current folder):
   1. plan      scan and catalog (incremental)
   2. convert   convert and copy (incremental; resumes an interrupted run)
@@ -35,14 +35,9 @@ Runs every stage on SOURCE into the workspace DEST (default: the current folder)
   4. verify    fixity, completeness, metadata parity, decode/playback (--quick: size+mtime)
 Stops at the first stage that fails and says where to look. Files that were unreadable in the
 source are listed by plan and recorded by convert; they do not stop the run.`,
-  options: {
-    ...convert.options,
-    ...manifest.options,
-    ...verify.options,
-    "batch-size": { type: "string" },
-  },
+  args: { name: "SOURCE", min: 1, max: 1 },
+  options: { ...CONVERT_OPTIONS, ...MANIFEST_OPTIONS, ...VERIFY_OPTIONS, ...PLAN_OPTIONS },
   async run(ctx: Context, values, positionals) {
-    if (positionals.length !== 1) throw new ArchiveError("E_USAGE", "archive run needs exactly one SOURCE folder");
     const dest = resolve(ctx.opts.cwd, ctx.opts.dir ?? ".");
     const sub: Context = { ...ctx, opts: { ...ctx.opts, dir: dest } };
     const say = (stage: string) => {
@@ -70,7 +65,7 @@ source are listed by plan and recorded by convert; they do not stop the run.`,
     if (!ctx.opts.json) ctx.out(kleur.green(`\nAll stages passed. The archive in ${dest} is ready for offsite backup.`));
     return 0;
   },
-};
+});
 
 function stop(ctx: Context, stage: string, code: number, where: string): number {
   ctx.err(kleur.red(`archive run: stopped at ${stage} (exit ${code}). Look at ${where}.`));

@@ -1,14 +1,23 @@
 import kleur from "kleur";
 import { createExifTool, startRun, finishRun } from "@archive/core";
 import { verify, type VerifyReport } from "@archive/verify";
-import type { Command } from "../index.js";
+import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
 
-const command: Command = {
+/** Verify's own options; `archive run` takes them too. */
+export const VERIFY_OPTIONS = {
+  quick: {
+    kind: "boolean",
+    help: "fixity by size + mtime + inode against the hash cache (bytes not re-read), videos by ffprobe -count_packets; the report says so",
+  },
+  complete: { kind: "boolean", help: "items not converted yet are failures (use before the offsite copy)" },
+} as const satisfies Options;
+
+const command = defineCommand({
+  name: "verify",
   summary: "prove the archive: SHA-256 fixity, completeness, metadata parity, decode/playback",
-  usage: "archive verify [--quick] [--complete] [-C DEST] [--json]",
-  help: `
+  description: `
 Checks, in this order, and reports every failure with its file and reason:
   fixity        every file in manifest-sha256.txt exists and has its SHA-256 (re-read in full);
                 files in the archive but not in the manifest are failures too
@@ -23,16 +32,8 @@ Checks, in this order, and reports every failure with its file and reason:
                 match the container's)
 
 Items not converted yet are listed but pass, unless --complete.
-Exit code 0 only when every check passed; 1 when any failed.
-
-Options:
-  --quick      fixity by size + mtime + inode against the hash cache (bytes not re-read), videos
-               by ffprobe -count_packets instead of a full decode; the report says so
-  --complete   items not converted yet are failures (use before the offsite copy)`,
-  options: {
-    quick: { type: "boolean" },
-    complete: { type: "boolean" },
-  },
+Exit code 0 only when every check passed; 1 when any failed.`,
+  options: VERIFY_OPTIONS,
   async run(ctx, values) {
     const ws = workspaceFor(ctx);
     const exiftool = createExifTool();
@@ -57,7 +58,7 @@ Options:
       ws.close();
     }
   },
-};
+});
 
 export default command;
 

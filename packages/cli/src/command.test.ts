@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { GLOBAL_OPTIONS, type Command } from "./command.js";
+import { commandHelp, mainHelp, optionsTable, usageLine } from "./help.js";
+import { COMMANDS, loadCommands } from "./index.js";
+
+const commands: Command[] = await loadCommands();
+
+describe("command definitions", () => {
+  it("are registered under their own name, in workflow order", () => {
+    expect(commands.map((c) => c.name)).toEqual(Object.keys(COMMANDS));
+    expect(Object.keys(COMMANDS).slice(0, 7)).toEqual(["plan", "convert", "manifest", "verify", "dedupe", "report", "run"]);
+  });
+
+  it.each(Object.keys(COMMANDS))("%s: every option has help, a known kind, and no clash with the global options", (name) => {
+    const cmd = commands.find((c) => c.name === name)!;
+    expect(cmd.summary.length).toBeGreaterThan(10);
+    expect(cmd.description.trim().length).toBeGreaterThan(10);
+    const globalShorts = new Set<string>(Object.values(GLOBAL_OPTIONS).flatMap((o) => ("short" in o ? [o.short] : [])));
+    const shorts = new Set<string>();
+    for (const [opt, spec] of Object.entries(cmd.options)) {
+      expect(spec.help, `--${opt}`).not.toBe("");
+      expect(Object.keys(GLOBAL_OPTIONS)).not.toContain(opt);
+      if (spec.short) {
+        expect(globalShorts.has(spec.short), `-${spec.short}`).toBe(false);
+        expect(shorts.has(spec.short), `-${spec.short} twice`).toBe(false);
+        shorts.add(spec.short);
+      }
+      if (spec.kind === "choice") expect(spec.choices?.length).toBeGreaterThan(1);
+    }
+  });
+
+  it.each(Object.keys(COMMANDS))("%s: help is derived from the definition (every visible option, the summary, the usage)", (name) => {
+    const cmd = commands.find((c) => c.name === name)!;
+    const help = commandHelp(cmd);
+    expect(help.startsWith(`archive ${name}: ${cmd.summary}\n`)).toBe(true);
+    expect(help).toContain(`Usage: ${usageLine(cmd)}`);
+    for (const [opt, spec] of Object.entries(cmd.options)) if (!spec.hidden) expect(help).toContain(`--${opt}`);
+    // the old hand-written tables are gone: each option is listed exactly once
+    for (const opt of Object.keys(cmd.options)) expect(help.split(`--${opt} `).length + help.split(`--${opt}\n`).length).toBeLessThan(5);
+  });
+
+  it("the main help lists each command once with the summary from its definition, and the exit codes", () => {
+    const help = mainHelp(commands);
+    const w = Math.max(...commands.map((c) => c.name.length));
+    for (const c of commands) expect(help.split(`\n  ${c.name.padEnd(w)}  ${c.summary}\n`).length).toBe(2);
+    expect(help).toMatch(/Exit codes[^\n]*\n\s+0 /);
+    expect(help).toContain("130");
+    expect(help).toContain("--accept-unreadable");
+  });
+
+  it("usage lines say which positional arguments a command takes", () => {
+    const byName = new Map(commands.map((c) => [c.name, c]));
+    expect(usageLine(byName.get("run")!)).toBe("archive run SOURCE [options]");
+    expect(usageLine(byName.get("plan")!)).toBe("archive plan [SOURCE...] [options]");
+    expect(usageLine(byName.get("verify")!)).toBe("archive verify [options]");
+  });
+
+  it("the options table aligns value names", () => {
+    const t = optionsTable({ jobs: { kind: "int", short: "j", help: "items in flight" }, from: { kind: "date", help: "from" }, quick: { kind: "boolean", help: "q" } });
+    expect(t).toEqual(["  -j, --jobs N     items in flight", "      --from DATE  from", "      --quick      q"]);
+  });
+});
