@@ -24,7 +24,7 @@ export async function writeZip(path: string, members: MemberSpec[], options: { z
     if (m.file) z.addFile(m.file, m.name, opts);
     else z.addBuffer(Buffer.isBuffer(m.data) ? m.data : Buffer.from(m.data ?? ""), m.name, opts);
   }
-  z.end({ forceZip64Format: options.zip64 ?? false });
+  z.end({ forceZip64Format: options.zip64 ?? false, comment: "" });
   await done;
 }
 
