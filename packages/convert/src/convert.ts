@@ -18,7 +18,8 @@ import {
   setMtime,
   TEMP_MARKER,
   writeAtomically,
-  writeError, listSources, startRun, finishRun } from "@archive/core";
+  writeError, listSources, startRun, finishRun,
+  archivedOutputFor, currentArchiveOf, currentDuplicateOf, recordContentHash } from "@archive/core";
 import { HeifDecoder } from "@archive/core";
 import { candidateName, outputDir, splitName, type Layout } from "./layout.js";
 import { convertHeif } from "./photo.js";
@@ -43,6 +44,8 @@ export interface ConvertOptions {
   /** Items in flight (default: cores). */
   jobs?: number;
   quality?: number;
+  /** Keep an HDR gain map as ISO 21496-1 in the JPEG (default true; false: SDR base image only). */
+  hdr?: boolean;
   layout?: Layout;
   keepOriginals?: boolean;
   /** Hard-link already-universal files from the source instead of copying (same filesystem). */
@@ -265,16 +268,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
        source_size = excluded.source_size, source_mtime_ms = excluded.source_mtime_ms, duplicate_of = excluded.duplicate_of,
        run_id = excluded.run_id, updated_at = excluded.updated_at`,
   );
-  const setSha = db.prepare("UPDATE items SET sha256 = ? WHERE id = ? AND size = ? AND mtime_ms = ?");
-  const archivedTwin = db.prepare(
-    `SELECT j.item_id AS id, j.output_rel AS out FROM items k JOIN jobs j ON j.item_id = k.id
-     WHERE k.sha256 = ? AND k.size = ? AND k.id <> ? AND j.status IN ('done', 'pending') AND j.action IN ('convert', 'copy', 'link') LIMIT 1`,
-  );
-  const dedupeKeeper = db.prepare(
-    `SELECT k.item_id AS id FROM group_members d JOIN groups g ON g.id = d.group_id AND g.type = 'duplicate'
-     JOIN group_members k ON k.group_id = g.id AND k.role = 'keeper'
-     WHERE d.item_id = ? AND d.role = 'duplicate' AND k.item_id IN (SELECT id FROM temp.sel) LIMIT 1`,
-  );
+  const inSelection = db.prepare("SELECT 1 FROM temp.sel WHERE id = ?");
 
   let photoSeconds = 0;
   let photoCount = 0;
@@ -316,7 +310,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     if (it.sha256) return it.sha256;
     try {
       const r = await hashes.hash(sourceOf(it));
-      setSha.run(r.sha256, it.id, it.size, it.mtime_ms);
+      recordContentHash(catalog, it.id, r.sha256, it.size, it.mtime_ms);
       return r.sha256;
     } catch {
       return null;
@@ -348,7 +342,11 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     }
     const prev = getJob.get(it.id) as JobRow | undefined;
     if (prev && prev.status === "done" && prev.source_size === it.size && prev.source_mtime_ms === it.mtime_ms) {
-      const ok = prev.output_rel === null || (await stat(insideWorkspace(root, prev.output_rel)).then(() => true, () => false));
+      // a duplicate is done only while another current output still holds its bytes
+      const ok =
+        prev.action === "duplicate"
+          ? currentArchiveOf(catalog, it.id).archived
+          : prev.output_rel === null || (await stat(insideWorkspace(root, prev.output_rel)).then(() => true, () => false));
       if (ok) {
         result.alreadyDone++;
         return prev.output_rel ? splitName(posix.basename(prev.output_rel))[0] : stem;
@@ -356,14 +354,18 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     }
     // One copy of identical content: dedupe's keeper when it ran, else the first archived.
     const sha = dry ? it.sha256 : await sourceSha(it);
-    const keeper = dedupeKeeper.get(it.id) as { id: number } | undefined;
-    const twin = keeper ?? (sha ? (archivedTwin.get(sha, it.size, it.id) as { id: number } | undefined) : undefined);
+    const dup = currentDuplicateOf(catalog, it.id);
+    const keeper = dup && (dup.keeperOutput !== null || inSelection.get(dup.keeperId)) ? { id: dup.keeperId } : null;
+    const copy = sha ? archivedOutputFor(catalog, sha, it.size, { exceptItem: it.id, pendingRun: runId }) : null;
+    const twin = keeper ?? (copy ? { id: copy.itemId } : null);
     if (twin) {
       result.duplicates++;
       if (dry) result.planned.length < 1000 && result.planned.push({ path: it.rel_path, action: "duplicate", reason: `same content as item ${twin.id}` });
       else finish.run({ item: it.id, action: "duplicate", status: "done", out: null, params: null, reason: "same content as another item", osize: null, osha: null, size: it.size, mtime: it.mtime_ms, dup: twin.id, run: runId, now: now() });
       return stem;
     }
+    // claim the content before the next await: an identical item in flight now sees this pending job
+    if (!dry) reserve.run({ item: it.id, action, out: prev?.output_rel ?? null, size: it.size, mtime: it.mtime_ms, run: runId, now: now() });
     const ext = action === "convert" ? (it.kind === "video" ? ".mp4" : ".jpg") : srcExt;
     const dir = outputDir("converted", layout, it, prefixOf(it));
     const outRel = await chooseName(it, dir, stem, ext, prev?.output_rel ?? null);
@@ -394,9 +396,9 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
           videoSeconds += v.encodeSeconds;
           videoDuration += Number.isFinite(v.sourceDuration) ? v.sourceDuration : 0;
         } else if (action === "convert") {
-          const p = await convertHeif(heif!, exiftool, src, tmp, { quality, sourceOrientation: it.orientation, make: it.make });
+          const p = await convertHeif(heif!, src, tmp, { quality, hdr: options.hdr ?? true });
           warnings.push(...p.warnings);
-          Object.assign(params, { quality, icc: p.icc });
+          Object.assign(params, { quality, icc: p.icc, gainMap: p.gainMap });
           if (it.width && it.height && (p.displayWidth !== it.width || p.displayHeight !== it.height)) {
             throw new Error(`displayed size ${p.displayWidth}x${p.displayHeight} differs from the source's ${it.width}x${it.height}`);
           }

@@ -177,8 +177,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** What convert did with an item (the job journal's `action`). */
 export type JobAction = "convert" | "copy" | "link" | "duplicate";
-/** How a job ended (the job journal's `status`). */
-export type JobStatus = "done" | "failed" | "skipped";
+/** How a job ended (the job journal's `status`); 'pending' = reserved, output not yet renamed into place. */
+export type JobStatus = "pending" | "done" | "failed" | "skipped";
 
 /** A file the archive itself wrote, from the job journal (catalog/verify.ts `archivedOutputs`). */
 export interface ArchivedOutputRow {
@@ -237,4 +237,49 @@ export interface ParityRow {
   duration: number | null;
   content_id: string | null;
   output_rel: string;
+}
+
+/** One row of the job journal (`jobs`). */
+export interface JobRow {
+  id: number;
+  item_id: number;
+  action: JobAction;
+  status: JobStatus;
+  output_rel: string | null;
+  /** JSON: the conversion's parameters, warnings, `original` (--keep-originals), `replaced` (--redo). */
+  params: string | null;
+  reason: string | null;
+  output_size: number | null;
+  output_sha256: string | null;
+  source_size: number | null;
+  source_mtime_ms: number | null;
+  duplicate_of: number | null;
+  run_id: number | null;
+  updated_at: string;
+}
+
+/** An item as convert reads it (catalog/jobs.ts `selectedItems`), with its Live Photo group and role. */
+export interface ConvertItemRow {
+  id: number;
+  source_id: number;
+  root: string;
+  rel_path: string;
+  name: string;
+  size: number;
+  mtime_ms: number;
+  ino: number | null;
+  format: string;
+  kind: string;
+  capture_utc_ms: number | null;
+  capture_year: number | null;
+  capture_month: number | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+  make: string | null;
+  needs_conversion: number;
+  error: string | null;
+  sha256: string | null;
+  live_group: number | null;
+  live_role: string | null;
 }
