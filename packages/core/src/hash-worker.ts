@@ -3,12 +3,17 @@
 // trip (measured for dedupe: 10,000 edge reads took 3.9 s through fs/promises, 0.6 s like this).
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { createXXHash128, type IHasher } from "hash-wasm";
+import { createRequire } from "node:module";
+import type { IHasher } from "hash-wasm";
 import { serveTasks } from "./pool-worker.js";
 import type { HashResult, HashTask } from "./hashpool.js";
 
 const buf = Buffer.allocUnsafe(128 * 1024);
 let xxh: IHasher | undefined;
+
+// hash-wasm through require (its minified CommonJS build), and only for edge batches: its ESM
+// build took 130-240 ms to import in each new thread here, the CommonJS one 5-30 ms.
+const xxh128 = async (): Promise<IHasher> => (xxh ??= await (createRequire(import.meta.url)("hash-wasm") as typeof import("hash-wasm")).createXXHash128());
 
 function readAt(fd: number, off: number, len: number, pos: number): void {
   for (let done = 0; done < len; ) {
@@ -48,7 +53,7 @@ function sha(path: string): HashResult {
 }
 
 serveTasks<HashTask, HashResult[]>(async (task) => {
-  const hasher = task.op === "edge" ? (xxh ??= await createXXHash128()) : undefined;
+  const hasher = task.op === "edge" ? await xxh128() : undefined;
   const value = task.files.map(([path, size]): HashResult => {
     try {
       return hasher ? edge(hasher, path, size, task.window) : sha(path);

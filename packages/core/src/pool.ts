@@ -105,6 +105,14 @@ export class WorkerPool<I, O> {
     return this.threads;
   }
 
+  /**
+   * Start every thread now rather than on the first jobs, so their startup (loading the script
+   * and its modules) overlaps the caller's own preparation.
+   */
+  start(): void {
+    while (!this.closed && this.slots.length < this.threads) this.spawn();
+  }
+
   /** Run one task on the next free worker. */
   run(task: I, options: RunOptions = {}): Promise<O> {
     return new Promise<O>((resolve, reject) => {
