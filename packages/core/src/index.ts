@@ -19,3 +19,4 @@ export * from "./media/gainmap.js";
 export * from "./media/heif-aux.js";
 export * from "./format.js";
 export * from "./source/zip.js";
+export * from "./source/members.js";

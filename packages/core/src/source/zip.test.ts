@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { execFileP, hasTool, realFixtures, tempDir } from "../../../../test/support.js";
 import { patchName, writeZip } from "../../../../test/zips.js";
+import { ZipMembers } from "./members.js";
 import { ZipPart, refuseMemberName, zipDisplayPath, type ZipMember, type ZipRefusal } from "./zip.js";
 
 const real = realFixtures();
@@ -155,5 +156,31 @@ describe.skipIf(!real)("zip parts built from the real fixtures", () => {
       await part.close();
     }
     expect(sha(await readFile(outer))).toBe(before);
+  });
+
+  it("ZipMembers hands a job one member at a time as a temp file, nested ones too, and deletes it", async () => {
+    const inner = join(dir, "jm-inner.zip");
+    await writeZip(inner, [{ name: "My Albums/Trip/IMG_3582.mov", file: mov }]);
+    const outer = join(dir, "jm-outer.zip");
+    await writeZip(outer, [
+      { name: "p/Photos/IMG_3582.HEIC", file: heic },
+      { name: "p/iCloud Shared Albums.zip", file: inner, compress: true },
+    ]);
+    const tmpDir = join(dir, "jm-tmp");
+    const zm = new ZipMembers(tmpDir);
+    try {
+      const got = await zm.withFile({ container: outer, nested: null, member: "p/Photos/IMG_3582.HEIC" }, async (path, digest) => {
+        expect(digest).toBe(sha(await readFile(heic)));
+        return sha(await readFile(path));
+      });
+      expect(got).toBe(sha(await readFile(heic)));
+      const loc = { container: outer, nested: "p/iCloud Shared Albums.zip", member: "My Albums/Trip/IMG_3582.mov" };
+      expect(await zm.sha256(loc)).toBe(sha(await readFile(mov)));
+      await expect(zm.withFile({ ...loc, member: "My Albums/Trip/gone.mov" }, async () => 1)).rejects.toThrow(/no longer in/);
+    } finally {
+      await zm.close();
+    }
+    const { readdir } = await import("node:fs/promises");
+    expect(await readdir(tmpDir)).toEqual([]);
   });
 });
