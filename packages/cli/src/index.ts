@@ -16,8 +16,11 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   convert: () => import("./commands/convert.js") as Promise<{ default: Command }>,
   manifest: () => import("./commands/manifest.js") as Promise<{ default: Command }>,
   verify: () => import("./commands/verify.js") as Promise<{ default: Command }>,
+  protect: () => import("./commands/protect.js") as Promise<{ default: Command }>,
+  repair: () => import("./commands/repair.js") as Promise<{ default: Command }>,
   dedupe: () => import("./commands/dedupe.js") as Promise<{ default: Command }>,
   report: () => import("./commands/report.js") as Promise<{ default: Command }>,
+  list: () => import("./commands/list.js") as Promise<{ default: Command }>,
   run: () => import("./commands/run.js") as Promise<{ default: Command }>,
 };
 

@@ -10,3 +10,4 @@ export { checkDecode, decodeImage, decodeVideo, probeVideo, sniff, type VideoDec
 export { sha256sumLine, parseSha256sumLine, parseSha256sumManifest, bagitEncodePath, bagitDecodePath, bagitLine } from "./format.js";
 export { walkArchive, isDeclaredTop, MANIFEST_NAME, BAG_DIR, EXCLUDED_TOP, type ArchiveFile, type WalkResult } from "./walk.js";
 export type { CheckName, CheckResult, Failure } from "./report.js";
+export * from "./handoff/index.js";

@@ -4,6 +4,7 @@ import { verify, type VerifyReport } from "@archive/verify";
 import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
+import { runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
 
 /** Verify's own options; `archive run` takes them too. */
 export const VERIFY_OPTIONS = {
@@ -33,8 +34,9 @@ Checks, in this order, and reports every failure with its file and reason:
 
 Items not converted yet are listed but pass, unless --complete.
 Exit code 0 only when every check passed; 1 when any failed.`,
-  options: VERIFY_OPTIONS,
+  options: { ...VERIFY_OPTIONS, ...VERIFY_AT_OPTIONS },
   async run(ctx, values) {
+    if (values.at !== undefined || values.sample !== undefined) return runVerifyAt(ctx, values);
     const ws = workspaceFor(ctx);
     const exiftool = createExifTool();
     try {

@@ -13,3 +13,4 @@ export * from "./hashes.js";
 export * from "./verify.js";
 export * from "./report.js";
 export * from "./handoff.js";
+export * from "./listing.js";

@@ -1,0 +1,44 @@
+import { listItems, type ListFilter, type ListStatus } from "@archive/core";
+import { defineCommand, EXIT } from "../command.js";
+import { workspaceFor } from "../context.js";
+
+const STATUSES = ["archived", "duplicate", "deleted", "unreadable", "pending", "excluded"] as const satisfies readonly ListStatus[];
+
+const command = defineCommand({
+  name: "list",
+  summary: "every source item: where it went (archived, duplicate, ...) or why not",
+  description: `
+One line per source item: its status and where its bytes are in the archive. With --json, one
+JSON object per line (NDJSON): source, status (archived | duplicate | deleted | unreadable |
+pending | excluded), output (workspace-relative, or null), duplicateOf, captureTime (ISO 8601
+with the photo's own UTC offset), captureSource, favorite, hidden, albums, sha256, reason, and
+verifiedAt (when the output was last re-read and matched the manifest: archive verify --sample).`,
+  options: {
+    status: { kind: "choice", choices: STATUSES, value: "STATUS", help: "only items with this status" },
+    year: { kind: "int", min: 1800, max: 2200, value: "Y", help: "only items captured in year Y" },
+    album: { kind: "string", value: "NAME", help: "only items in this album" },
+  },
+  async run(ctx, values) {
+    const ws = workspaceFor(ctx);
+    try {
+      const filter: ListFilter = {
+        ...(values.status ? { status: values.status } : {}),
+        ...(values.year !== undefined ? { year: values.year } : {}),
+        ...(values.album !== undefined ? { album: values.album } : {}),
+      };
+      let n = 0;
+      for (const e of listItems(ws.catalog, filter)) {
+        if (ctx.signal.aborted) break;
+        n++;
+        if (ctx.opts.json) ctx.out(JSON.stringify(e));
+        else ctx.out(`${e.status.padEnd(10)} ${e.source}${e.output ? `  ->  ${e.output}` : ""}${e.reason && e.status !== "archived" ? `  (${e.reason})` : ""}`);
+      }
+      if (!ctx.opts.json) ctx.err(`${n} items`);
+      return EXIT.ok;
+    } finally {
+      ws.close();
+    }
+  },
+});
+
+export default command;

@@ -1,0 +1,129 @@
+// Catalog queries: `archive list`, one entry per source item ("where did my photo go?").
+// Owner: the hand-off helper (issue 11) until the export helper (issue 10) adds its columns
+// (favorite, hidden, deleted come from Apple's CSVs; null until the catalog records them).
+import type { Catalog } from "./db.js";
+import { currentArchiveOf } from "./duplicates.js";
+import { WORKSPACE_PLACE } from "./handoff.js";
+
+/** What became of a source item. */
+export type ListStatus = "archived" | "duplicate" | "deleted" | "unreadable" | "pending" | "excluded";
+
+/** One source item as `archive list --json` prints it. */
+export interface ListEntry {
+  /** The source file: its root followed by its path inside the source. */
+  source: string;
+  status: ListStatus;
+  /** The archived file holding its bytes, workspace-relative (null when none). */
+  output: string | null;
+  /** For a duplicate: the source of the item whose output holds the same bytes. */
+  duplicateOf: string | null;
+  /** ISO 8601 local time with its UTC offset (no offset when the file does not say). */
+  captureTime: string | null;
+  captureSource: string | null;
+  favorite: boolean | null;
+  hidden: boolean | null;
+  albums: string[];
+  sha256: string | null;
+  reason: string | null;
+  /** When the output was last re-read and matched the manifest (verify, --sample). */
+  verifiedAt: string | null;
+}
+
+/** Filters of `archive list`. */
+export interface ListFilter {
+  status?: ListStatus;
+  year?: number;
+  album?: string;
+}
+
+interface ItemListRow {
+  id: number;
+  root: string;
+  rel_path: string;
+  capture_local: string | null;
+  capture_offset: string | null;
+  capture_source: string | null;
+  sha256: string | null;
+  error: string | null;
+  missing: number;
+  job_status: string | null;
+  job_action: string | null;
+  job_reason: string | null;
+  albums: string | null;
+}
+
+const PAGE = 500;
+
+/** Every source item with its outcome, streamed in pages (memory stays bounded). */
+export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableIterator<ListEntry> {
+  let after = 0;
+  for (;;) {
+    const rows = cat
+      .stmt(
+        `SELECT i.id, s.root, i.rel_path, i.capture_local, i.capture_offset, i.capture_source, i.sha256, i.error, i.missing,
+           j.status AS job_status, j.action AS job_action, j.reason AS job_reason,
+           (SELECT json_group_array(a.name) FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id) AS albums
+         FROM items i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.item_id = i.id
+         WHERE i.id > ? AND (? IS NULL OR i.capture_year = ?)
+           AND (? IS NULL OR EXISTS (SELECT 1 FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id AND a.name = ?))
+         ORDER BY i.id LIMIT ?`,
+      )
+      .all(after, filter.year ?? null, filter.year ?? null, filter.album ?? null, filter.album ?? null, PAGE) as ItemListRow[];
+    if (!rows.length) return;
+    after = rows[rows.length - 1]!.id;
+    for (const r of rows) {
+      const e = toEntry(cat, r);
+      if (!filter.status || e.status === filter.status) yield e;
+    }
+  }
+}
+
+const sourceOf = (root: string, rel: string) => (root.endsWith("/") ? root + rel : `${root}/${rel}`);
+
+function toEntry(cat: Catalog, r: ItemListRow): ListEntry {
+  const out = decide(cat, r);
+  return {
+    source: sourceOf(r.root, r.rel_path),
+    status: out.status,
+    output: out.output,
+    duplicateOf: out.duplicateOf,
+    captureTime: r.capture_local ? r.capture_local + (r.capture_offset ?? "") : null,
+    captureSource: r.capture_source,
+    favorite: null,
+    hidden: null,
+    albums: r.albums ? (JSON.parse(r.albums) as string[]).sort() : [],
+    sha256: r.sha256,
+    reason: out.reason,
+    verifiedAt: out.output ? verifiedAt(cat, out.output) : null,
+  };
+}
+
+function verifiedAt(cat: Catalog, rel: string): string | null {
+  const v = cat.stmt("SELECT verified_at FROM fixity_reads WHERE place = ? AND rel_path = ?").get(WORKSPACE_PLACE, rel) as
+    | { verified_at: string }
+    | undefined;
+  return v?.verified_at ?? null;
+}
+
+type Outcome = Pick<ListEntry, "status" | "output" | "duplicateOf" | "reason">;
+
+function decide(cat: Catalog, r: ItemListRow): Outcome {
+  const none = { output: null, duplicateOf: null };
+  if (r.error) return { status: "unreadable", ...none, reason: r.error };
+  if (r.missing) return { status: "excluded", ...none, reason: "no longer in the source" };
+  if (r.job_status === "skipped") return { status: "excluded", ...none, reason: r.job_reason ?? "skipped" };
+  if (r.job_status === "failed") return { status: "pending", ...none, reason: `conversion failed: ${r.job_reason ?? "no reason recorded"}` };
+  if (r.job_status === null) return { status: "pending", ...none, reason: "not converted yet" };
+  const now = currentArchiveOf(cat, r.id);
+  if (!now.archived) return { status: "pending", ...none, reason: now.reason };
+  if (now.byItem === r.id) return { status: "archived", output: now.output, duplicateOf: null, reason: null };
+  const keeper = cat.stmt("SELECT s.root, i.rel_path FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?").get(now.byItem) as
+    | { root: string; rel_path: string }
+    | undefined;
+  return {
+    status: "duplicate",
+    output: now.output,
+    duplicateOf: keeper ? sourceOf(keeper.root, keeper.rel_path) : null,
+    reason: "same bytes as an archived item",
+  };
+}
