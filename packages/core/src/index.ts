@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./media.js";
+export * from "./media/index.js";
 export * from "./time.js";
 export * from "./catalog/index.js";
 export * from "./workspace.js";
@@ -19,4 +20,3 @@ export * from "./media/gainmap.js";
 export * from "./media/heif-aux.js";
 export * from "./format.js";
 export * from "./source/zip.js";
-export * from "./source/members.js";

@@ -1,10 +1,13 @@
-export { walkTree, ignoredName, type WalkEntry } from "./walk.js";
-export { scanLibrary, readItem, displayedSize, type ScanOptions, type ScanResult, type ItemRecord } from "./scan.js";
-export { identify, type Probe } from "./magic.js";
-export { readImageMeta, readExiftoolMeta, metaFromExiftool, parseAppleMakerNote, captureFromName, cleanDate, type MediaMeta } from "./metadata.js";
+export { scanLibrary, type ScanOptions, type ScanResult } from "./scan.js";
+export { readItem, displayedSize } from "./read.js";
 export { parseCsv, decodeText, parseAppleCsvDate, safeName, readPhotoDetails, readAlbumCsv } from "./csv.js";
-export { regroup } from "./group.js";
 export { baseStem, type Variant } from "./names.js";
-export { summarisePlan, makeBatches, ESTIMATE_MODEL, type PlanSummary, type PlanOptions, type Batch, type Calibration } from "./plan.js";
-export { readQuickTimeMeta, parseMoov, parseIso6709 } from "./quicktime.js";
+export { summarisePlan, ESTIMATE_MODEL, type PlanOptions } from "./plan.js";
+export { makeBatches, lastDayOf } from "./batches.js";
 export { hashPossiblyArchived } from "./known.js";
+// Moved to @archive/core (the media module and the catalog); re-exported here for existing callers.
+export {
+  walkTree, ignoredName, identify, readImageMeta, readExiftoolMeta, metaFromExiftool, parseAppleMakerNote, captureFromName, cleanDate,
+  readQuickTimeMeta, parseMoov, parseIso6709, regroup,
+  type WalkEntry, type Probe, type MediaMeta, type ItemRecord, type PlanSummary, type Batch, type Calibration,
+} from "@archive/core";

@@ -1,6 +1,7 @@
 // The catalog's schema, its migrations, and the shape of every row, declared once.
 // Every SQL statement of the project lives in this folder (packages/core/src/catalog/), behind
 // named, typed functions; other packages never see SQL.
+import type { CaptureSource, Format } from "../media.js";
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
 export const MIGRATIONS: readonly string[] = [
@@ -170,6 +171,70 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX protection_members_rel ON protection_members(rel_path);
   `,
+  // scan (issue 14 #4, #8): what the walk met but could not catalog (unreadable folders, links,
+  // FIFOs/devices, vanished entries, names that are not UTF-8), kept until a later scan no longer
+  // meets it or the user accepts it; an item's unreadable reason can be accepted too; a file
+  // whose extension promises another format than its content records that extension.
+  `
+  CREATE TABLE problems (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    scan_run INTEGER,
+    first_seen TEXT NOT NULL,
+    accepted_at TEXT,
+    UNIQUE (source_id, path)
+  );
+  ALTER TABLE items ADD COLUMN accepted_at TEXT;
+  ALTER TABLE items ADD COLUMN ext_mismatch TEXT;
+  `,
+  // Apple's exports (issue 10): an item may be a zip member (container = the zip file, nested =
+  // the member path of a zip inside it, member = the path inside); export parts recognised by
+  // their Photo Details CSV; every CSV column per item; albums, memories and shared albums as
+  // collections of a kind; CSV rows that name no file.
+  `
+  ALTER TABLE items ADD COLUMN container TEXT;
+  ALTER TABLE items ADD COLUMN nested TEXT;
+  ALTER TABLE items ADD COLUMN member TEXT;
+  ALTER TABLE items ADD COLUMN export_part INTEGER;
+  ALTER TABLE items ADD COLUMN csv_named INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE items ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE items ADD COLUMN csv_checksum TEXT;
+  ALTER TABLE items ADD COLUMN view_count INTEGER;
+  ALTER TABLE items ADD COLUMN imported_utc_ms INTEGER;
+  CREATE INDEX items_part ON items(export_part) WHERE export_part IS NOT NULL;
+  CREATE TABLE export_parts (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    scope TEXT NOT NULL,
+    label TEXT NOT NULL,
+    UNIQUE (source_id, scope)
+  );
+  CREATE TABLE export_orphan_rows (
+    part_id INTEGER NOT NULL REFERENCES export_parts(id) ON DELETE CASCADE,
+    csv TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (part_id, csv, line)
+  );
+  CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('album', 'memory', 'shared')),
+    name TEXT NOT NULL,
+    UNIQUE (kind, name)
+  );
+  CREATE TABLE collection_items (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    PRIMARY KEY (collection_id, item_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX collection_items_item ON collection_items(item_id);
+  `,
 ];
 
 /** The current schema version this build writes. */
@@ -282,4 +347,95 @@ export interface ConvertItemRow {
   sha256: string | null;
   live_group: number | null;
   live_role: string | null;
+}
+
+/** The fields `scan` writes for one source file (`items`, without ids and scan bookkeeping). */
+export interface ItemRecord {
+  rel_path: string;
+  name: string;
+  dir: string;
+  base_stem: string;
+  variant: string;
+  size: number;
+  mtime_ms: number;
+  dev: number | null;
+  ino: number | null;
+  format: Format;
+  kind: string;
+  capture_local: string | null;
+  capture_offset: string | null;
+  capture_utc_ms: number | null;
+  capture_year: number | null;
+  capture_month: number | null;
+  capture_source: CaptureSource | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  make: string | null;
+  model: string | null;
+  lens: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+  rotation: number | null;
+  duration: number | null;
+  codec: string | null;
+  bit_depth: number | null;
+  hdr: string | null;
+  icc: string | null;
+  content_id: string | null;
+  burst_id: string | null;
+  needs_conversion: number;
+  /** Why the file cannot be archived (unreadable, corrupt, empty); null when fine. */
+  error: string | null;
+  /** The extension (lower-case, no dot) when it promises another format than the content; else null. */
+  ext_mismatch: string | null;
+}
+
+/** One row of `items`: the scan's record plus its identity and bookkeeping. */
+export interface ItemRow extends ItemRecord {
+  id: number;
+  source_id: number;
+  sha256: string | null;
+  scanned_at: string;
+  last_seen_scan: number | null;
+  missing: number;
+  /** When the user accepted the item's unreadable reason (`acceptUnresolved`); reset when it changes. */
+  accepted_at: string | null;
+}
+
+/** What kind of thing the walk met but could not catalog (`problems.kind`). */
+export type ProblemKind =
+  /** a folder that cannot be opened or listed */
+  | "unreadable-folder"
+  /** an entry whose lstat failed (not "gone") */
+  | "unreadable"
+  /** listed by its folder but gone when looked at */
+  | "vanished"
+  /** a link to a folder (never followed: skipped) */
+  | "link"
+  /** a dangling link or a link loop (what it names cannot be read) */
+  | "broken-link"
+  /** a FIFO, socket or device */
+  | "special"
+  /** a name that is not valid UTF-8 (the catalog and manifests could not name it faithfully) */
+  | "name";
+
+/** A walk problem as `scan` records it (catalog/problems.ts). */
+export interface WalkProblem {
+  path: string;
+  kind: ProblemKind;
+  reason: string;
+}
+
+/** Something unreadable or skipped that is not archived: an item's reason or a walk problem (catalog/problems.ts). */
+export interface UnresolvedRow {
+  sourceId: number;
+  root: string;
+  /** Path relative to the source root. */
+  path: string;
+  /** "item" for a catalogued file that cannot be archived; else the walk problem's kind. */
+  kind: ProblemKind | "item";
+  reason: string;
+  /** When the user accepted it (null: still unresolved). */
+  acceptedAt: string | null;
 }

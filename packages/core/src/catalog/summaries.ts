@@ -6,8 +6,8 @@
 
 /** Summaries by command name. */
 export interface RunSummaries {
-  scan: unknown;
-  plan: unknown;
+  scan: ScanSummary;
+  plan: PlanRunSummary;
   convert: unknown;
   manifest: unknown; // ManifestSummary once the CLI call sites pass it (verify helper)
   verify: unknown; // VerifySummary, likewise
@@ -63,4 +63,114 @@ export interface DedupeSummary {
   source: { groups: number; files: number; bytes: number };
   archive: { groups: number; files: number; bytes: number };
   action?: { name: "link" | "quarantine" | "restore"; done: number; skipped: number; failed: number };
+}
+
+/** A count of files and their bytes. */
+export interface Count {
+  files: number;
+  bytes: number;
+}
+
+/** What `convert` measured on this machine (the plan's estimate uses it instead of the model). */
+export interface Calibration {
+  photoSeconds: number;
+  videoSecondsPerSecond: number;
+  heicToJpegBytes?: number;
+  hevcToH264Bytes?: number;
+  measuredAt: string;
+}
+
+/** One suggested batch of `archive plan`: a capture year, a run of months, or a run of days. */
+export interface Batch extends Count {
+  name: string;
+  /** Capture year (null: undated files), and the months when a year is split. */
+  year: number | null;
+  fromMonth?: number;
+  toMonth?: number;
+  /** First and last capture day (YYYY-MM-DD, real dates) when the year is split. */
+  from?: string;
+  to?: string;
+  outputBytes: number;
+  /** The `archive convert` arguments that select exactly this batch (["--year", "2019"], ["--from", ..., "--to", ...]). */
+  convertArgs: string[];
+  /** Why the batch is larger than the batch size, when it is (one file, or one day, cannot be split). */
+  note?: string;
+}
+
+/** A file whose extension promises another format than its content (a PNG named .jpg). */
+export interface ExtensionMismatch {
+  path: string;
+  /** The format by content (magic bytes). */
+  format: string;
+  /** What the name says (lower-case extension, no dot). */
+  extension: string;
+}
+
+/** The plan a person reads before converting; `archive plan --json` prints it (with `scan` and `newContent`). */
+export interface PlanSummary {
+  workspace: string;
+  sources: string[];
+  totals: Count;
+  byYear: Record<string, Count & { photos: number; videos: number }>;
+  byKind: Record<"photo" | "video" | "livePhoto" | "raw" | "sidecar" | "other", Count>;
+  livePhotoPairs: number;
+  bursts: { groups: number; frames: number };
+  edits: { sets: number; edited: number; sidecars: number; orphanSidecars: number };
+  needsConversion: Count & { photos: number; videos: number; hdrVideos: number };
+  duplicates: { groups: number; files: number; bytes: number; hashed: boolean };
+  weakCaptureTime: { files: number; bySource: Record<string, number>; examples: string[] };
+  albums: { name: string; files: number }[];
+  /** Files that cannot be archived and what the walk could not read (unreadable folders, broken links, vanished files). */
+  unreadable: PathReason[];
+  /** What the walk skipped on purpose and does not archive: folder links, FIFOs/devices, names that are not UTF-8. */
+  skipped: PathReason[];
+  /** How many of the unreadable and skipped are not accepted yet (they keep verify and run from saying ready). */
+  unresolved: { unresolved: number; accepted: number };
+  /** Files whose extension disagrees with their content (the first 1,000), and how many there are. */
+  extensionMismatch: { files: number; examples: ExtensionMismatch[] };
+  missing: number;
+  estimate: { outputBytes: number; seconds: number; cores: number; basis: "model" | "calibrated"; calibratedAt?: string };
+  destination: { path: string; freeBytes: number | null; fits: boolean | null };
+  batchSize: number | null;
+  batches: Batch[];
+}
+
+/** The scan facts `archive plan` adds to its summary. */
+export interface PlanScanFacts {
+  read: number;
+  unchanged: number;
+  missing: number;
+  /** .DS_Store, ._* and similar files the walk skipped (counted, never archived). */
+  ignored?: number;
+  skipped: PathReason[];
+  csvProblems: PathReason[];
+  durationMs: number;
+}
+
+/** How much of the library is new content for the archive (dedupe's `newContentCount`). */
+export interface NewContentSummary {
+  files: number;
+  archived: number;
+  alreadyArchivedContent: number;
+  duplicates: number;
+  newFiles: number;
+  newBytes: number;
+  unhashed: number;
+}
+
+/** `archive plan`: what the run record keeps. */
+export type PlanRunSummary = PlanSummary & { scan: PlanScanFacts; newContent: NewContentSummary | null };
+
+/** One scan of one source (the `scan` run record). */
+export interface ScanSummary {
+  source: string;
+  files: number;
+  read: number;
+  unchanged: number;
+  missing: number;
+  unreadable: number;
+  /** Walk problems that are not unreadable files (folder links, FIFOs/devices, non-UTF-8 names). */
+  skipped?: number;
+  /** System droppings skipped (.DS_Store, ._*, Thumbs.db, @eaDir). */
+  ignored?: number;
 }
