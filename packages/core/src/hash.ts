@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createXXHash128 } from "hash-wasm";
+import { createRequire } from "node:module";
+import type { IHasher } from "hash-wasm";
 
 /**
  * SHA-256 of a file, streamed through node:crypto (OpenSSL, SHA-NI): measured ~6x faster than
@@ -22,7 +23,12 @@ export function sha256Buffer(buf: Uint8Array): string {
   return createHash("sha256").update(buf).digest("hex");
 }
 
-let xxhPromise: ReturnType<typeof createXXHash128> | undefined;
+let xxhPromise: Promise<IHasher> | undefined;
+
+// hash-wasm's minified CommonJS build, on first use: importing its ESM build cost 130-240 ms here,
+// paid by every command that imports core, most of which never compute a fingerprint.
+const createXXHash128 = (): Promise<IHasher> =>
+  (createRequire(import.meta.url)("hash-wasm") as typeof import("hash-wasm")).createXXHash128();
 
 /**
  * A fast pre-filter fingerprint: xxh128 of the first and last `window` bytes (and the size).
