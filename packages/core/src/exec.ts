@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { ArchiveError } from "./errors.js";
+import { dieWithParent, noteChild } from "./children.js";
+import { toolExists } from "./which.js";
 
 /** What one external command did: data, not a thrown string. */
 export interface ExecResult {
@@ -45,9 +47,14 @@ export function execTool(command: string, args: readonly string[], options: Exec
   }
   installExitHook();
   const maxBuffer = options.maxBuffer ?? 16 * 1024 * 1024;
-  const started = Date.now();
+  const startedAt = Date.now();
   return new Promise<ExecResult>((resolvePromise, reject) => {
-    const child = spawn(command, args, {
+    if (!toolExists(command)) {
+      reject(new ArchiveError("E_TOOL_MISSING", `${command} was not found`));
+      return;
+    }
+    const started = dieWithParent(command, args);
+    const child = spawn(started.command, started.args, {
       shell: false,
       detached: false,
       cwd: options.cwd,
@@ -55,6 +62,7 @@ export function execTool(command: string, args: readonly string[], options: Exec
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);
+    noteChild(child.pid, command);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -104,7 +112,7 @@ export function execTool(command: string, args: readonly string[], options: Exec
         exitCode,
         signal,
         timedOut,
-        durationMs: Date.now() - started,
+        durationMs: Date.now() - startedAt,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
       };

@@ -1,25 +1,12 @@
-import { accessSync, constants, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { delimiter, join } from "node:path";
 import { ArchiveError } from "./errors.js";
 import { execTool } from "./exec.js";
+import { which } from "./which.js";
+
+export { which };
 
 const require = createRequire(import.meta.url);
-
-/** Find an executable on PATH. */
-export function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /** Where a tool came from, for reports and benchmarks. */
 export interface ToolPath {

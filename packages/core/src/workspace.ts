@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ArchiveError, writeError } from "./errors.js";
 import { Catalog, openCatalog } from "./catalog/index.js";
+import { reapChildren, startChildLog, stopChildLog } from "./children.js";
 
 /** Options chosen at plan time, stored in `.archive/config.json`. */
 export interface WorkspaceConfig {
@@ -268,10 +269,14 @@ export function takeLock(dir: string): () => void {
       const fd = openSync(file, "wx");
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
+      const children = join(dir, "children");
+      reapChildren(children); // a dead owner's helpers that outlived it (no-op when none)
+      startChildLog(children);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        stopChildLog(children);
         process.removeListener("exit", release);
         try {
           if (readFileSync(file, "utf8").trim() === String(process.pid)) unlinkSync(file);

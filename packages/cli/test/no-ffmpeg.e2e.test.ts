@@ -1,0 +1,64 @@
+// Issue 14 #10: a fresh machine without ffmpeg. The system ffmpeg/ffprobe are hidden in a private
+// mount namespace (bind-mounting /dev/null over them, as root), the way a newcomer's macOS or
+// minimal Linux looks. On the main of 2026-12-01 the whole convert stage aborted at the first video.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot, tempDir } from "../../../test/support.js";
+
+const repo = repoRoot();
+const bin = join(repo, "packages/cli/bin/archive.js");
+const sample = join(repo, "sample/library");
+
+function which(name: string): string | null {
+  const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Can this process make a private mount namespace (root, util-linux unshare)? */
+function canHide(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync("unshare", ["-m", "true"]).status === 0;
+}
+
+const hideable = canHide() && which("ffmpeg") !== null && which("ffprobe") !== null;
+if (!hideable) {
+  const msg = "no-ffmpeg tests need root and `unshare -m` to hide the system ffmpeg";
+  if (process.env.CI === "true") throw new Error(`${msg} (CI=true runs as root)`);
+  console.warn(`${msg}: skipped`);
+}
+
+/** Run `archive ARGS` with the given binaries hidden (each replaced by /dev/null, not executable). */
+function runHidden(hide: string[], args: string[]): { code: number; out: string } {
+  const mounts = hide.map((p) => `mount --bind /dev/null '${p}'`).join(" && ");
+  const cmd = `${mounts} && exec '${process.execPath}' '${bin}' "$@"`;
+  const r = spawnSync("unshare", ["-m", "sh", "-c", cmd, "sh", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
+}
+
+describe.skipIf(!hideable)("without a system ffmpeg", () => {
+  it("the registry ffmpeg/ffprobe convert the videos, with BT.709 colour tags", async () => {
+    const ws = join(await tempDir("archive-noffmpeg-"), "ws");
+    const r = runHidden([which("ffmpeg")!, which("ffprobe")!], ["run", sample, "-C", ws]);
+    expect(r.out).not.toMatch(/ffmpeg was not found/);
+    const converted = readdirSync(join(ws, "converted"));
+    const videos = converted.filter((n) => n.endsWith(".mp4"));
+    expect(videos.length).toBe(3);
+    expect(converted.filter((n) => /\.jpe?g$/i.test(n)).length).toBe(9);
+    for (const v of videos) {
+      const probe = execFileSync(
+        "ffprobe",
+        ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,pix_fmt,color_primaries,color_transfer", "-of", "json", join(ws, "converted", v)],
+        { encoding: "utf8" },
+      );
+      const s = (JSON.parse(probe) as { streams: Record<string, string>[] }).streams[0]!;
+      expect(s).toMatchObject({ codec_name: "h264", pix_fmt: "yuv420p", color_primaries: "bt709", color_transfer: "bt709" });
+    }
+    expect(existsSync(join(ws, "manifest-sha256.txt"))).toBe(true);
+  });
+});
