@@ -71,10 +71,22 @@ export function parseAppleCsvDate(raw: string): CaptureTime | null {
   return parseCaptureTime(`${m[3]}:${pad(month)}:${pad(m[2]!)} ${pad(hour)}:${m[5]}:${m[6] ?? "00"}${offset}`);
 }
 
-/** One usable row of a "Photo Details*.csv". */
-export interface PhotoDetail {
+/** The exact header of Apple's "Photo Details*.csv": a part is recognised by it, never by its name. */
+export const PHOTO_DETAILS_HEADER = "imgName,fileChecksum,favorite,hidden,deleted,originalCreationDate,viewCount,importDate";
+
+/** One row of a "Photo Details*.csv", every column kept. */
+export interface PhotoDetailRow {
+  /** 1-based line in the CSV (the header is line 1). */
+  line: number;
   name: string;
+  /** Apple's identity key for the item; not a content hash. */
+  checksum: string | null;
+  favorite: boolean;
+  hidden: boolean;
+  deleted: boolean;
   created: CaptureTime | null;
+  viewCount: number | null;
+  imported: CaptureTime | null;
 }
 
 export interface CsvProblem {
@@ -82,44 +94,97 @@ export interface CsvProblem {
   reason: string;
 }
 
-/** Read "Photo Details.csv": imgName + originalCreationDate; bad rows are reported, not fatal. */
-export async function readPhotoDetails(path: string): Promise<{ rows: PhotoDetail[]; problems: CsvProblem[] }> {
-  const rows = parseCsv(decodeText(await readFile(path)));
-  const header = (rows.shift() ?? []).map((h) => h.trim().toLowerCase());
-  const nameCol = header.indexOf("imgname");
-  const dateCol = header.indexOf("originalcreationdate");
-  const problems: CsvProblem[] = [];
-  if (nameCol < 0 || dateCol < 0) {
-    return { rows: [], problems: [{ path, reason: "not an Apple photo-details CSV (no imgName/originalCreationDate columns)" }] };
-  }
-  const out: PhotoDetail[] = [];
-  rows.forEach((r, i) => {
-    const name = safeName(r[nameCol]);
-    if (!name) {
-      problems.push({ path, reason: `row ${i + 2}: missing or unsafe file name` });
-      return;
-    }
-    const created = r[dateCol] ? parseAppleCsvDate(r[dateCol]!) : null;
-    if (r[dateCol] && !created) problems.push({ path, reason: `row ${i + 2}: unreadable date ${JSON.stringify(r[dateCol])}` });
-    out.push({ name, created });
-  });
-  return { rows: out, problems };
+/** True when the bytes start with the Photo Details header (BOM and surrounding spaces allowed). */
+export function isPhotoDetails(buf: Buffer): boolean {
+  const text = decodeText(buf.subarray(0, 4096));
+  const first = text.split(/\r?\n/, 1)[0] ?? "";
+  return first.split(",").map((h) => h.trim()).join(",") === PHOTO_DETAILS_HEADER;
 }
 
-/** Read an album CSV (Albums/NAME.csv): one file name per row, header "Images". */
-export async function readAlbumCsv(path: string): Promise<{ names: string[]; problems: CsvProblem[] }> {
-  const rows = parseCsv(decodeText(await readFile(path)));
+function flag(raw: string | undefined): boolean | null {
+  const v = raw?.trim().toLowerCase();
+  if (v === "yes" || v === "true" || v === "1") return true;
+  if (v === "no" || v === "false" || v === "0" || v === "") return false;
+  return null;
+}
+
+/**
+ * Parse a "Photo Details*.csv" (every column). Returns null when the header is not Apple's.
+ * Bad rows are reported with their line and skipped; an empty file has no rows.
+ */
+export function parsePhotoDetails(buf: Buffer, path: string): { rows: PhotoDetailRow[]; problems: CsvProblem[] } | null {
+  if (buf.length === 0) return { rows: [], problems: [] };
+  if (!isPhotoDetails(buf)) return null;
+  const table = parseCsv(decodeText(buf));
+  table.shift();
+  const rows: PhotoDetailRow[] = [];
   const problems: CsvProblem[] = [];
-  const first = rows[0]?.[0]?.trim().toLowerCase();
-  if (first === "images" || first === "imgname" || first === "name") rows.shift();
-  const names: string[] = [];
-  rows.forEach((r, i) => {
+  table.forEach((r, i) => {
+    const line = i + 2;
     const name = safeName(r[0]);
-    if (name) names.push(name);
-    else problems.push({ path, reason: `row ${i + 1}: missing or unsafe file name` });
+    if (!name) return problems.push({ path, reason: `line ${line}: missing or unsafe file name ${JSON.stringify(r[0] ?? "")}` });
+    const [favorite, hidden, deleted] = [flag(r[2]), flag(r[3]), flag(r[4])];
+    if (favorite === null || hidden === null || deleted === null) problems.push({ path, reason: `line ${line}: a favorite/hidden/deleted flag is neither yes nor no` });
+    const created = r[5]?.trim() ? parseAppleCsvDate(r[5]) : null;
+    if (r[5]?.trim() && !created) problems.push({ path, reason: `line ${line}: unreadable date ${JSON.stringify(r[5])}` });
+    const views = Number.parseInt(r[6] ?? "", 10);
+    rows.push({
+      line,
+      name,
+      checksum: r[1]?.trim() || null,
+      favorite: favorite ?? false,
+      hidden: hidden ?? false,
+      deleted: deleted ?? false,
+      created,
+      viewCount: Number.isFinite(views) ? views : null,
+      imported: r[7]?.trim() ? parseAppleCsvDate(r[7]) : null,
+    });
+  });
+  return { rows, problems };
+}
+
+/**
+ * Parse an album CSV (names under "Images" or "imgName") or a memory CSV (under "imageName"):
+ * one file name per row. An empty file is an empty album; an unknown header is reported.
+ */
+export function parseNameList(buf: Buffer, path: string, columns: readonly string[]): { names: { line: number; name: string }[]; problems: CsvProblem[] } {
+  const table = parseCsv(decodeText(buf));
+  const header = (table.shift() ?? []).map((h) => h.trim().toLowerCase());
+  if (header.length === 0) return { names: [], problems: [] };
+  const col = header.findIndex((h) => columns.includes(h));
+  if (col < 0) return { names: [], problems: [{ path, reason: `no ${columns.join("/")} column in the header ${JSON.stringify(header.join(","))}` }] };
+  const names: { line: number; name: string }[] = [];
+  const problems: CsvProblem[] = [];
+  table.forEach((r, i) => {
+    const name = safeName(r[col]);
+    if (name) names.push({ line: i + 2, name });
+    else if ((r[col] ?? "").trim() !== "") problems.push({ path, reason: `line ${i + 2}: unsafe file name ${JSON.stringify(r[col])}` });
   });
   return { names, problems };
 }
+
+/** One usable row of a "Photo Details*.csv" (the older, two-column view). */
+export interface PhotoDetail {
+  name: string;
+  created: CaptureTime | null;
+}
+
+/** Read "Photo Details.csv" from a file: imgName + originalCreationDate; bad rows are reported. */
+export async function readPhotoDetails(path: string): Promise<{ rows: PhotoDetail[]; problems: CsvProblem[] }> {
+  const parsed = parsePhotoDetails(await readFile(path), path);
+  if (!parsed) return { rows: [], problems: [{ path, reason: "not an Apple photo-details CSV (the header is not Apple's)" }] };
+  return { rows: parsed.rows.map((r) => ({ name: r.name, created: r.created })), problems: parsed.problems };
+}
+
+/** Read an album CSV (Albums/NAME.csv) from a file: one file name per row, header "Images" or "imgName". */
+export async function readAlbumCsv(path: string): Promise<{ names: string[]; problems: CsvProblem[] }> {
+  const { names, problems } = parseNameList(await readFile(path), path, ALBUM_COLUMNS);
+  return { names: names.map((n) => n.name), problems };
+}
+
+/** Header names of the name column: album CSVs, memory CSVs. */
+export const ALBUM_COLUMNS = ["images", "imgname"] as const;
+export const MEMORY_COLUMNS = ["imagename"] as const;
 
 /**
  * A CSV names files; it never gives us a path. Names with separators, "..", NUL or control

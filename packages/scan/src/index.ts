@@ -1,6 +1,8 @@
 export { scanLibrary, type ScanOptions, type ScanResult } from "./scan.js";
 export { readItem, displayedSize } from "./read.js";
-export { parseCsv, decodeText, parseAppleCsvDate, safeName, readPhotoDetails, readAlbumCsv } from "./csv.js";
+export { parseCsv, decodeText, parseAppleCsvDate, safeName, readPhotoDetails, readAlbumCsv, parsePhotoDetails, parseNameList, PHOTO_DETAILS_HEADER } from "./csv.js";
+export { applyExport, applyLibraryExports, partScope, sharedAlbumOf, type ExportCsv, type ExportResult } from "./apple-export.js";
+export { scanZipPart, isZipFile, type ZipScanOptions, type ZipScanCounts } from "./zip-scan.js";
 export { baseStem, type Variant } from "./names.js";
 export { summarisePlan, ESTIMATE_MODEL, type PlanOptions } from "./plan.js";
 export { makeBatches, lastDayOf } from "./batches.js";

@@ -21,6 +21,7 @@ import {
 } from "@archive/core";
 import { applyExportCsvs, type CsvProblem } from "./apple-export.js";
 import { readItem } from "./read.js";
+import { isZipFile, scanZipInto } from "./zip-scan.js";
 
 export interface ScanOptions {
   /** The library folder; read, never written. */
@@ -32,6 +33,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Files read at once (default 8: metadata reading waits on disk and exiftool). */
   concurrency?: number;
+  /** Where zip members are copied one at a time for reading (the workspace's .archive/tmp). */
+  tmpDir?: string;
 }
 
 export interface ScanResult {
@@ -132,6 +135,8 @@ async function fileStats(s: ScanState, e: WalkEntry): Promise<import("node:fs").
 async function scanEntry(s: ScanState, e: WalkEntry): Promise<void> {
   const st = await fileStats(s, e);
   if (!st) return;
+  // a zip (an Apple export part) is read in place: its members become the items
+  if (await isZipFile(join(s.source, e.path)).catch(() => false)) return scanZip(s, join(s.source, e.path), e.path);
   const { result } = s;
   const rel = e.path;
   result.files++;
@@ -158,8 +163,17 @@ async function checkSource(source: string): Promise<string> {
   } catch (err) {
     throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${abs} cannot be read: ${reasonOf(err)}`, { cause: err });
   }
-  if (!st.isDirectory()) throw new ArchiveError("E_SOURCE_MISSING", `${abs} is not a folder`);
+  if (!st.isDirectory() && !(st.isFile() && (await isZipFile(abs).catch(() => false)))) {
+    throw new ArchiveError("E_SOURCE_MISSING", `${abs} is neither a folder nor a zip file`);
+  }
   return abs;
+}
+
+/** A zip part: its members are scanned in place into this scan's run (issue 10). */
+function scanZip(s: ScanState, abs: string, prefix: string): Promise<void> {
+  const o = s.options;
+  const host = { catalog: o.catalog, sourceId: s.srcId, scanRun: s.scanId, exiftool: o.exiftool, tmpDir: o.tmpDir, signal: o.signal, result: s.result };
+  return scanZipInto({ ...host, problem: (path, reason) => addProblem(s, { path, kind: "unreadable", reason }) }, abs, prefix);
 }
 
 function newResult(source: string, srcId: number): ScanResult {
@@ -204,8 +218,11 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
     options, source, srcId, scanId, onEvent, result: newResult(source, srcId), problems: [], csvFiles: [], pending: { records: [], unchanged: [] },
   };
   onEvent({ kind: "stage", stage: "scan" });
-  const walk = walkTree(source, options.signal ? { signal: options.signal } : {});
-  await forEachLimit(walk, options.concurrency ?? 8, (e) => scanEntry(s, e), options.signal);
+  if ((await stat(source)).isFile()) await scanZip(s, source, "");
+  else {
+    const walk = walkTree(source, options.signal ? { signal: options.signal } : {});
+    await forEachLimit(walk, options.concurrency ?? 8, (e) => scanEntry(s, e), options.signal);
+  }
   flush(s);
   onEvent({ kind: "progress", stage: "scan", done: s.result.files, total: s.result.files, bytes: s.result.bytes });
   return finishScan(s, started);

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { cpus } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import kleur from "kleur";
 import { ArchiveError, createExifTool, isInside, startRun, finishRun } from "@archive/core";
 import { newContentCount, type NewContent } from "@archive/dedupe";
@@ -52,7 +52,7 @@ Without SOURCE, re-scans the sources recorded in the workspace.`,
       }
       const scans: ScanResult[] = [];
       for (const src of sources) {
-        scans.push(await scanLibrary({ source: src, catalog: ws.catalog, exiftool, onEvent: ctx.onEvent, signal: ctx.signal }));
+        scans.push(await scanLibrary({ source: src, catalog: ws.catalog, exiftool, onEvent: ctx.onEvent, signal: ctx.signal, tmpDir: join(ws.dir, "tmp") }));
         if (!ws.config.sources.includes(resolve(src))) ws.config.sources.push(resolve(src));
       }
       if (values["keep-originals"] === true) ws.config.keepOriginals = true;

@@ -15,3 +15,4 @@ export * from "./hashes.js";
 export * from "./verify.js";
 export * from "./report.js";
 export * from "./handoff.js";
+export * from "./export.js";
