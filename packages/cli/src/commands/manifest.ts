@@ -4,6 +4,7 @@ import { buildManifest, manifestSummary, type ManifestResult } from "@archive/ve
 import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
+import { ALSO_OPTIONS, manifestAlso, printAlso } from "./manifest-also.js";
 
 /** Manifest's own options; `archive run` takes them too. */
 export const MANIFEST_OPTIONS = {
@@ -31,7 +32,7 @@ With --bagit, also a BagIt 1.0 bag at DEST/bag/: bagit.txt, bag-info.txt (Payloa
 Bagging-Date), manifest-sha256.txt, tagmanifest-sha256.txt, and the payload under bag/data/ as
 hard links to the archive's files (no second copy of the bytes). Validate with:
 bagit.py --validate DEST/bag`,
-  options: MANIFEST_OPTIONS,
+  options: { ...MANIFEST_OPTIONS, ...ALSO_OPTIONS },
   async run(ctx, values) {
     const ws = workspaceFor(ctx);
     try {
@@ -46,9 +47,11 @@ bagit.py --validate DEST/bag`,
       const bad = result.failures.length > 0 || result.skipped.some((s) => !s.reason.startsWith("symbolic link"));
       finishRun(ws.catalog, run, "manifest", result.failures.length ? "failed" : result.skipped.length ? "partial" : "ok", manifestSummary(result));
       ctx.progress.clear();
-      if (ctx.opts.json) ctx.out(JSON.stringify(result, null, 2));
+      const also = await manifestAlso(ctx, ws.root, values.also, bad);
+      if (ctx.opts.json) ctx.out(JSON.stringify(also ? { ...result, also } : result, null, 2));
       else printManifest(ctx, result);
-      return bad ? 1 : 0;
+      if (also && !ctx.opts.json) printAlso(ctx, also);
+      return bad || also?.failures.length ? 1 : 0;
     } finally {
       ws.close();
     }

@@ -4,8 +4,9 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listDestinations, openWorkspace, verifiedAtOf } from "@archive/core";
-import { hasTool, realFixtures, tempDir } from "../../test/helpers.js";
+import { execFileP, hasTool, realFixtures, tempDir } from "../../test/helpers.js";
 import { checkCopy } from "./check.js";
+import { writeExtraManifests } from "./extra.js";
 import { ARCHIVE_FILES, buildHandoffArchive, flipBit, localRemoteConfig } from "./testkit.js";
 
 const fixtures = realFixtures();
@@ -99,6 +100,24 @@ run("archive verify --at (real rclone)", () => {
     }
   });
 
+  it("an MD5/SHA-1-only backend (rclone serve sftp) is checked against manifest-md5.txt, no download", async () => {
+    const also = await writeExtraManifests(root, ["md5", "sha1"]);
+    expect(also.failures).toEqual([]);
+    const bad = await damagedCopy("sftp");
+    const port = await freePort();
+    const server = spawn("rclone", ["serve", "sftp", "--addr", `127.0.0.1:${port}`, "--user", "u", "--pass", "p", bad], { stdio: "ignore" });
+    try {
+      const obscured = (await execFileP("rclone", ["obscure", "p"])).stdout.trim();
+      await writeFile(process.env.RCLONE_CONFIG!, `[backup]\ntype = local\n\n[sftp]\ntype = sftp\nhost = 127.0.0.1\nport = ${port}\nuser = u\npass = ${obscured}\n`);
+      await waitForPort(port);
+      const r = await check("sftp:");
+      expect(r.method).toBe("rclone-md5");
+      expectNamed(r);
+    } finally {
+      server.kill("SIGTERM");
+    }
+  });
+
   it("four runs of --sample 25 leave every archived item with a fresh verifiedAt", async () => {
     const since = new Date().toISOString();
     for (let i = 0; i < 4; i++) {
@@ -142,4 +161,21 @@ async function serveHttp(dir: string, port: number): Promise<ChildProcess> {
   }
   child.kill("SIGTERM");
   throw new Error("rclone serve http did not start");
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+async function waitForPort(port: number): Promise<void> {
+  const { connect } = await import("node:net");
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((res) => {
+      const c = connect(port, "127.0.0.1", () => {
+        c.end();
+        res(true);
+      });
+      c.on("error", () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on port ${port}`);
 }

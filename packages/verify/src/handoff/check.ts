@@ -1,5 +1,6 @@
 // `archive verify --at DEST` and `--sample PCT`: prove a copy (or the workspace itself) against the
 // workspace's manifest alone. No catalog is needed at the destination.
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import {
   ArchiveError,
@@ -75,6 +76,7 @@ export async function checkCopy(o: CopyCheckOptions): Promise<CopyCheckReport> {
   let expected = manifest.entries;
   let got: Gathered;
   if (dest.kind === "folder") {
+    if (!existsSync(dest.place)) throw new ArchiveError("E_SOURCE_MISSING", `${dest.place}: no such folder (for an rclone remote write name:path)`);
     got = await gatherFolder(dest.place, scope, { threads: o.threads ?? availableParallelism(), onEvent, ...sig });
   } else {
     const read = await chooseRead(o.workspace, dest.place, manifest, o.download === true, o.signal);
@@ -175,8 +177,8 @@ function notesFor(method: ProofMethod, pct: number | null, checked: number, tota
   const how: Record<ProofMethod, string> = {
     sha256: "every file in scope was read and its SHA-256 compared with the manifest",
     "rclone-sha256": "SHA-256 from the remote's backend (rclone lsjson --hash), compared with manifest-sha256.txt",
-    "rclone-md5": "MD5 from the remote's backend, compared with manifest-md5.txt (written in the same pass as the SHA-256 manifest)",
-    "rclone-sha1": "SHA-1 from the remote's backend, compared with manifest-sha1.txt (written in the same pass as the SHA-256 manifest)",
+    "rclone-md5": "MD5 from the remote's backend, compared with manifest-md5.txt (written from the same read that re-checked each file's SHA-256)",
+    "rclone-sha1": "SHA-1 from the remote's backend, compared with manifest-sha1.txt (written from the same read that re-checked each file's SHA-256)",
     "rclone-download": "every file in scope was downloaded through rclone and its SHA-256 computed (rclone hashsum --download)",
   };
   const notes = [how[method]];

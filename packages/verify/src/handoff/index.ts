@@ -5,3 +5,4 @@ export { loadManifest, parseDigestManifest, type LoadedManifest } from "./manife
 export { PROTECTION_DIR, EXTRA_MANIFESTS, extraManifestName } from "./layout.js";
 export { protect, unprotectedFiles, type ProtectOptions, type ProtectResult, type NewSet } from "./protect.js";
 export { repair, type RepairOptions, type RepairResult } from "./repair.js";
+export { writeExtraManifests, type ExtraDigest, type ExtraManifestsResult } from "./extra.js";

@@ -18,7 +18,8 @@ export interface Destination {
 
 /** `name:path` is an rclone remote unless it is an existing local path (or a drive letter). */
 export function parseDestination(raw: string, cwd: string): Destination {
-  const remote = /^:?[\w.\- ]{2,}:/.test(raw) && !existsSync(resolve(cwd, raw));
+  const driveLetter = process.platform === "win32" && /^[A-Za-z]:/.test(raw);
+  const remote = /^:?[\w.\- ]+:/.test(raw) && !driveLetter && !existsSync(resolve(cwd, raw));
   return remote ? { kind: "rclone", place: raw } : { kind: "folder", place: resolve(cwd, raw) };
 }
 
@@ -89,4 +90,19 @@ export async function downloadHashes(remote: string, opts: { filesFrom?: string;
     if (m) map.set(m[2]!, m[1]!);
   }
   return map;
+}
+
+/**
+ * Several digests of files under a local folder in one read of each file (`rclone lsjson --hash`
+ * with several --hash-type: rclone's multi-hasher, files read in parallel). Path -> type -> hex.
+ */
+export async function localDigests(
+  root: string,
+  filesFrom: string,
+  types: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, Record<string, string>>> {
+  const args = ["lsjson", "-R", "--files-only", "--no-mimetype", "--files-from-raw", filesFrom, ...types.flatMap((t) => ["--hash-type", t]), "--", root];
+  const rows = JSON.parse(await rclone(args, signal)) as { Path: string; Hashes?: Record<string, string> }[];
+  return new Map(rows.map((r) => [r.Path, r.Hashes ?? {}]));
 }
