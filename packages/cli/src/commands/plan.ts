@@ -172,8 +172,8 @@ function printPlan(
   lines.push("");
   lines.push(b(`Batches${s.batchSize ? ` (each under ${formatBytes(s.batchSize)})` : ""}`));
   for (const bt of s.batches) {
-    const flag = bt.year === null ? "" : bt.fromMonth !== undefined ? `--from ${bt.year}-${String(bt.fromMonth).padStart(2, "0")}-01 --to ${bt.year}-${String(bt.toMonth).padStart(2, "0")}-31` : `--year ${bt.year}`;
-    lines.push(`  ${bt.name.padEnd(16)} ${String(bt.files).padStart(6)} files  ${formatBytes(bt.outputBytes).padStart(8)} out   archive convert ${flag}`);
+    // the batch carries its own convert arguments (real dates) and why it exceeds the batch size, if it does
+    lines.push(`  ${bt.name.padEnd(16)} ${String(bt.files).padStart(6)} files  ${formatBytes(bt.outputBytes).padStart(8)} out   archive convert ${bt.convertArgs.join(" ")}${bt.note ? `  (${bt.note})` : ""}`);
   }
   ctx.out(lines.join("\n"));
 }
