@@ -208,6 +208,7 @@ export class ZipPart {
   }
 }
 
+const BLOCK = 1 << 20;
 const YAUZL_OPTIONS = { lazyEntries: true, decodeStrings: false, autoClose: false, validateEntrySizes: true } as const;
 
 function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
@@ -277,11 +278,25 @@ class SliceReader extends yauzl.RandomAccessReader {
     // its own descriptor: a stream on the shared handle closes it when yauzl destroys the stream early
     return createReadStream(this.file, { start: this.start + start, end: this.start + Math.min(end, this.length) - 1, highWaterMark: 1 << 20 });
   }
+  // yauzl reads the central directory one record at a time (two small reads per entry): serve
+  // them from 1 MiB blocks (measured: 70,152 entries listed in 10.9 s with a read per record)
+  private block: { at: number; bytes: Buffer } | null = null;
   override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
-    this.fh.read(buffer, offset, length, this.start + position).then(
-      ({ bytesRead }) => callback(bytesRead === length ? null : new Error("unexpected end of file")),
-      (err: Error) => callback(err),
-    );
+    this.readAt(buffer, offset, length, position).then(() => callback(null), (err: Error) => callback(err));
+  }
+  private async readAt(buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
+    const end = position + length;
+    if (end > this.length) throw new Error("unexpected end of file");
+    let b = this.block;
+    if (!b || position < b.at || end > b.at + b.bytes.length) {
+      const size = Math.max(length, Math.min(BLOCK, this.length - position));
+      const bytes = Buffer.alloc(size);
+      const { bytesRead } = await this.fh.read(bytes, 0, size, this.start + position);
+      if (bytesRead < length) throw new Error("unexpected end of file");
+      b = { at: position, bytes: bytes.subarray(0, bytesRead) };
+      if (size <= BLOCK) this.block = b;
+    }
+    b.bytes.copy(buffer, offset, position - b.at, end - b.at);
   }
   override close(callback: (err: Error | null) => void): void {
     this.fh.close().then(() => callback(null), (err: Error) => callback(err));
