@@ -1,41 +1,26 @@
 import { open } from "node:fs/promises";
 import sharp from "sharp";
-import { execTool, forEachLimit, reasonOf, type ExecResult, type OnEvent } from "@archive/core";
+import { execTool, forEachLimit, identify, reasonOf, SNIFF_BYTES, type ExecResult, type Format, type OnEvent } from "@archive/core";
 import { newCheck, record, type CheckResult } from "./report.js";
 
 /** What a file is by its first bytes, for choosing the decoder. */
 export type Sniffed = "image" | "heif" | "raw" | "video" | "other";
 
-/** A TIFF whose first 64 KiB hold a DNGVersion (0xC612) IFD entry: camera RAW, not decodable by libvips. */
-function isDng(head: Buffer): boolean {
-  const le = head[0] === 0x49;
-  const pattern = le ? Buffer.from([0x12, 0xc6, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00]) : Buffer.from([0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04]);
-  return head.includes(pattern);
-}
+const KIND: Partial<Record<Format, Sniffed>> = {
+  jpeg: "image", png: "image", gif: "image", webp: "image", tiff: "image",
+  dng: "raw",
+  heic: "heif", heif: "heif", avif: "heif",
+  mov: "video", mp4: "video", m4v: "video", "3gp": "video",
+};
 
-/** Identify a file by magic bytes (never by extension). */
+/** Identify a file by magic bytes (never by extension), with core's one sniffer (it knows every HEIF brand, hevm/hevs included). */
 export async function sniff(path: string): Promise<Sniffed> {
   const fh = await open(path, "r");
   try {
-    const b = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(b, 0, 16, 0);
-    const h = b.subarray(0, bytesRead);
-    if (h.length >= 3 && h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff) return "image";
-    if (h.length >= 8 && h.toString("latin1", 1, 4) === "PNG") return "image";
-    if (h.toString("latin1", 0, 4) === "GIF8") return "image";
-    if (h.toString("latin1", 0, 4) === "RIFF" && h.toString("latin1", 8, 12) === "WEBP") return "image";
-    if (h.length >= 4 && ((h[0] === 0x49 && h[1] === 0x49 && h[2] === 0x2a) || (h[0] === 0x4d && h[1] === 0x4d && h[3] === 0x2a))) {
-      const big = Buffer.alloc(65536);
-      const { bytesRead: n } = await fh.read(big, 0, big.length, 0);
-      return isDng(big.subarray(0, n)) ? "raw" : "image";
-    }
-    if (h.toString("latin1", 4, 8) === "ftyp") {
-      const brand = h.toString("latin1", 8, 12);
-      if (/^(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)$/.test(brand)) return "heif";
-      return "video";
-    }
-    if (["moov", "mdat", "wide", "free", "skip"].includes(h.toString("latin1", 4, 8))) return "video";
-    return "other";
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return KIND[identify(head.subarray(0, bytesRead), size).format] ?? "other";
   } finally {
     await fh.close();
   }

@@ -2,7 +2,7 @@ export { buildManifest, manifestSummary, type ManifestOptions, type ManifestResu
 export { writeBag, BAG_SOFTWARE_AGENT } from "./bag.js";
 export { hashFiles, type HashedFile, type HashOptions } from "./hashing.js";
 export { readManifestFile, journalOutputs, planManifest, settleLine, EXTRA_REASON, type ManifestFile, type ManifestPlan, type PlannedLine, type PathReason } from "./evidence.js";
-export { verify, type VerifyOptions, type VerifyReport } from "./verify.js";
+export { verify, verifySummary, type VerifyOptions, type VerifyReport } from "./verify.js";
 export { checkFixity, type FixityOptions } from "./fixity.js";
 export { checkCompleteness, type ItemOutcome } from "./completeness.js";
 export { checkMetadata, compareParity, parityFromTags, readParity, GPS_TOLERANCE, DURATION_TOLERANCE, type ParityMeta } from "./metadata.js";

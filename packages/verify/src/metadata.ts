@@ -1,5 +1,19 @@
 import { existsSync } from "node:fs";
-import { forEachLimit, parseCaptureTime, reasonOf, type Catalog, type CaptureTime, type ExifTool, type OnEvent } from "@archive/core";
+import {
+  forEachLimit,
+  metaFromExiftool,
+  parityRows,
+  parseCaptureTime,
+  reasonOf,
+  tagNumber,
+  tagText,
+  type Catalog,
+  type CaptureTime,
+  type ExifTool,
+  type OnEvent,
+  type ParityRow,
+  type Tags,
+} from "@archive/core";
 import type { ItemOutcome } from "./completeness.js";
 import { newCheck, record, type CheckResult } from "./report.js";
 
@@ -18,76 +32,52 @@ export interface ParityMeta {
   video: boolean;
 }
 
-type Tags = Record<string, unknown>;
-const raw = (v: unknown): string | undefined => {
-  const r = v && typeof v === "object" && "rawValue" in v ? (v as { rawValue: unknown }).rawValue : v;
-  if (typeof r === "string") return r.replace(/\0+$/, "").trim() || undefined;
-  if (typeof r === "number") return String(r);
-  return undefined;
-};
-/** "...GMT+02:00", "...UTC+2" (some cameras and Vision Pro) -> "...+02:00", which the date parser reads. */
-const gmtOffset = (s: string | undefined): string | undefined =>
-  s?.replace(/\s*(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?$/i, (_, sign: string, h: string, m?: string) => `${sign}${h.padStart(2, "0")}:${m ?? "00"}`);
-const date = (v: unknown): string | undefined => gmtOffset(raw(v));
-const num = (v: unknown): number | undefined => {
-  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-};
+/** Displayed size from exiftool's tags: HEIF `irot` comes as text ("Rotate 90 CW"), which the shared mapping leaves out. */
+function displayedSize(t: Tags, video: boolean): { width: number; height: number } | undefined {
+  const w = tagNumber(t.ImageWidth) ?? tagNumber(t.ExifImageWidth);
+  const h = tagNumber(t.ImageHeight) ?? tagNumber(t.ExifImageHeight);
+  if (!w || !h) return undefined;
+  const o = tagNumber(t.Orientation);
+  // videos: the display matrix in degrees; HEIF: exiftool's Rotation is `irot` as text.
+  // iPhones write both irot and EXIF Orientation for the same turn, so either one means "swapped".
+  const rot = tagNumber(t.Rotation) ?? (/\b(90|270)\b/.test(tagText(t.Rotation) ?? "") ? 90 : undefined);
+  const swap = (!video && o !== undefined && o >= 5 && o <= 8) || (rot !== undefined && Math.abs(rot % 180) === 90);
+  return swap ? { width: h, height: w } : { width: w, height: h };
+}
 
-/** Map exiftool tags to the parity fields. Video capture: Apple's CreationDate (local + offset), else QuickTime CreateDate (UTC). */
+/**
+ * Map exiftool tags to the parity fields with core's one mapping (`metaFromExiftool`, one date
+ * cleaner). Video capture: Apple's CreationDate (local + offset), else QuickTime CreateDate, UTC
+ * by specification (so its offset is +00:00 here: parity compares instants).
+ */
 export function parityFromTags(t: Tags): ParityMeta {
-  const video = String(raw(t.MIMEType) ?? "").startsWith("video/");
+  const video = String(tagText(t.MIMEType) ?? "").startsWith("video/");
+  const meta = metaFromExiftool(t);
   const m: ParityMeta = { video };
-  if (video) {
-    const creation = parseCaptureTime(date(t.CreationDate));
-    // QuickTime CreateDate is UTC by specification
-    const utc = parseCaptureTime(date(t.CreateDate) ?? date(t.MediaCreateDate));
-    const c = creation ?? (utc ? { ...utc, offset: utc.offset ?? "+00:00" } : null);
-    if (c) m.capture = c;
-  } else {
-    const c =
-      parseCaptureTime(date(t.DateTimeOriginal), raw(t.OffsetTimeOriginal), t.SubSecTimeOriginal) ??
-      parseCaptureTime(date(t.CreateDate), raw(t.OffsetTimeDigitized), t.SubSecTimeDigitized);
-    if (c) m.capture = c;
+  if (meta.capture) m.capture = video && meta.capture.offset === null ? { ...meta.capture, offset: "+00:00" } : meta.capture;
+  if (meta.gpsLat !== undefined && meta.gpsLon !== undefined) {
+    m.gpsLat = meta.gpsLat;
+    m.gpsLon = meta.gpsLon;
   }
-  const lat = num(t.GPSLatitude);
-  const lon = num(t.GPSLongitude);
-  if (lat !== undefined && lon !== undefined) {
-    m.gpsLat = lat;
-    m.gpsLon = lon;
-  }
-  const make = raw(t.Make);
-  const model = raw(t.Model);
-  if (make) m.make = make;
-  if (model) m.model = model;
-  const w = num(t.ImageWidth) ?? num(t.ExifImageWidth);
-  const h = num(t.ImageHeight) ?? num(t.ExifImageHeight);
-  if (w && h) {
-    const o = num(t.Orientation);
-    // videos: the display matrix in degrees; HEIF: exiftool's Rotation is `irot` as text ("Rotate 90 CW").
-    // iPhones write both irot and EXIF Orientation for the same turn, so either one means "swapped".
-    const rot = num(t.Rotation) ?? (/\b(90|270)\b/.test(raw(t.Rotation) ?? "") ? 90 : undefined);
-    const swap = (!video && o !== undefined && o >= 5 && o <= 8) || (rot !== undefined && Math.abs(rot % 180) === 90);
-    m.width = swap ? h : w;
-    m.height = swap ? w : h;
-  }
-  const d = num(t.Duration);
-  if (d !== undefined && video) m.duration = d;
-  const cid = raw(t.ContentIdentifier) ?? raw(t.MediaGroupUUID);
-  if (cid) m.contentId = cid;
+  if (meta.make) m.make = meta.make;
+  if (meta.model) m.model = meta.model;
+  const size = displayedSize(t, video);
+  if (size) Object.assign(m, size);
+  if (meta.duration !== undefined && video) m.duration = meta.duration;
+  if (meta.contentId) m.contentId = meta.contentId;
   return m;
 }
 
 /** Read parity fields with the caller's ExifTool. */
 export async function readParity(et: ExifTool, path: string): Promise<ParityMeta> {
   const t = (await et.read(path, { readArgs: ["-api", "LargeFileSupport=1"] } as never)) as unknown as Tags;
-  const err = raw(t.Error);
+  const err = tagText(t.Error);
   if (err) throw new Error(err);
   return parityFromTags(t);
 }
 
 /** Catalog fields as parity fields, for when the source library is not reachable. */
-function parityFromCatalog(r: CatalogItem): ParityMeta {
+function parityFromCatalog(r: ParityRow): ParityMeta {
   const video = r.kind === "video";
   const m: ParityMeta = { video };
   if (r.capture_local) {
@@ -101,33 +91,13 @@ function parityFromCatalog(r: CatalogItem): ParityMeta {
   if (r.make) m.make = r.make;
   if (r.model) m.model = r.model;
   if (r.width && r.height) {
-    const swap = (r.orientation !== null && r.orientation >= 5) || (r.rotation !== null && r.rotation % 180 === 90);
-    m.width = swap ? r.height : r.width;
-    m.height = swap ? r.width : r.height;
+    // scan catalogues the displayed size (irot, EXIF orientation or video rotation applied)
+    m.width = r.width;
+    m.height = r.height;
   }
   if (r.duration !== null && video) m.duration = r.duration;
   if (r.content_id) m.contentId = r.content_id;
   return m;
-}
-
-interface CatalogItem {
-  id: number;
-  rel_path: string;
-  root: string;
-  kind: string;
-  capture_local: string | null;
-  capture_offset: string | null;
-  gps_lat: number | null;
-  gps_lon: number | null;
-  make: string | null;
-  model: string | null;
-  width: number | null;
-  height: number | null;
-  orientation: number | null;
-  rotation: number | null;
-  duration: number | null;
-  content_id: string | null;
-  output_rel: string;
 }
 
 /** GPS tolerance in degrees (about 1 m): QuickTime ISO 6709 strings carry 4-5 decimals. */
@@ -185,16 +155,8 @@ export async function checkMetadata(options: {
 }): Promise<CheckResult> {
   const started = Date.now();
   const check = newCheck("metadata");
-  const rows = (
-    options.catalog.db
-      .prepare(
-        `SELECT i.id, i.rel_path, s.root, i.kind, i.capture_local, i.capture_offset, i.gps_lat, i.gps_lon, i.make, i.model,
-                i.width, i.height, i.orientation, i.rotation, i.duration, i.content_id, j.output_rel
-         FROM items i JOIN sources s ON s.id = i.source_id JOIN jobs j ON j.item_id = i.id
-         WHERE i.missing = 0 AND j.status = 'done' AND j.action = 'convert' AND j.output_rel IS NOT NULL ORDER BY i.id`,
-      )
-      .all() as CatalogItem[]
-  ).filter((r) => options.outcomes.get(r.id)?.state === "done");
+  const rows: ParityRow[] = [];
+  for (const r of parityRows(options.catalog)) if (options.outcomes.get(r.id)?.state === "done") rows.push(r);
   let fromCatalog = 0;
   let done = 0;
   options.onEvent({ kind: "stage", stage: "metadata", total: rows.length });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { noEvents, resolveTool, throttleProgress, type Catalog, type ExifTool, type OnEvent } from "@archive/core";
+import { noEvents, resolveTool, throttleProgress, type Catalog, type ExifTool, type OnEvent, type VerifySummary } from "@archive/core";
 import { checkCompleteness } from "./completeness.js";
 import { checkDecode } from "./decode.js";
 import { checkFixity } from "./fixity.js";
@@ -24,6 +24,8 @@ export interface VerifyOptions {
   concurrency?: number;
   /** Only these checks (default: all). */
   checks?: readonly CheckName[];
+  /** The archive is read-only: write nothing (the hash cache is only read). */
+  readOnly?: boolean;
   onEvent?: OnEvent;
   signal?: AbortSignal;
 }
@@ -55,7 +57,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const sig = options.signal ? { signal: options.signal } : {};
   const checks: CheckResult[] = [];
 
-  const fixity = await checkFixity({ workspace: options.workspace, catalog: options.catalog, quick, onEvent, ...sig });
+  const fixity = await checkFixity({ workspace: options.workspace, catalog: options.catalog, quick, readOnly: options.readOnly ?? false, onEvent, ...sig });
   if (want.has("fixity")) checks.push(fixity.check);
   const { check: completeness, outcomes, pending } = checkCompleteness({
     workspace: options.workspace,
@@ -109,5 +111,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     notConvertedYet: pending,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
+  };
+}
+
+/** What the run record keeps of a verify run (the report reads it back typed through `lastRun`). */
+export function verifySummary(r: VerifyReport): VerifySummary {
+  return {
+    ok: r.ok,
+    quick: r.quick,
+    complete: r.complete,
+    checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
+    notConvertedYet: r.notConvertedYet.length,
+    acceptedUnreadable: [],
+    // capped: a broken disk can fail everything
+    failures: r.checks.flatMap((c) => c.failures.map((f) => ({ check: c.name, path: f.path, reason: f.reason }))).slice(0, 1000),
   };
 }

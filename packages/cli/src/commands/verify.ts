@@ -1,6 +1,6 @@
 import kleur from "kleur";
 import { createExifTool, startRun, finishRun } from "@archive/core";
-import { verify, type VerifyReport } from "@archive/verify";
+import { verify, verifySummary, type VerifyReport } from "@archive/verify";
 import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
@@ -37,10 +37,11 @@ Exit code 0 only when every check passed; 1 when any failed.`,
   options: { ...VERIFY_OPTIONS, ...VERIFY_AT_OPTIONS },
   async run(ctx, values) {
     if (values.at !== undefined || values.sample !== undefined) return runVerifyAt(ctx, values);
-    const ws = workspaceFor(ctx);
+    // a read-only archive (a backup disk, a read-only mount) is verified without a single write
+    const ws = workspaceFor(ctx, { readOnly: "auto" });
     const exiftool = createExifTool();
     try {
-      const run = startRun(ws.catalog, "verify");
+      const run = ws.readOnly ? null : startRun(ws.catalog, "verify");
       const report = await verify({
         workspace: ws.root,
         catalog: ws.catalog,
@@ -49,8 +50,10 @@ Exit code 0 only when every check passed; 1 when any failed.`,
         exiftool,
         onEvent: ctx.onEvent,
         signal: ctx.signal,
+        readOnly: ws.readOnly,
       });
-      finishRun(ws.catalog, run, "verify", report.ok ? "ok" : "failed", summaryOf(report));
+      if (run !== null) finishRun(ws.catalog, run, "verify", report.ok ? "ok" : "failed", verifySummary(report));
+      else ctx.err(`The archive at ${ws.root} is read-only: nothing was written (the hash cache was only read; this run record is skipped).`);
       ctx.progress.clear();
       if (ctx.opts.json) ctx.out(JSON.stringify(report, null, 2));
       else printReport(ctx, report);
@@ -63,18 +66,6 @@ Exit code 0 only when every check passed; 1 when any failed.`,
 });
 
 export default command;
-
-function summaryOf(r: VerifyReport) {
-  return {
-    ok: r.ok,
-    quick: r.quick,
-    complete: r.complete,
-    checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
-    notConvertedYet: r.notConvertedYet.length,
-    // kept in the run record so `archive report` can list them (capped: a broken disk can fail everything)
-    failures: r.checks.flatMap((c) => c.failures.map((f) => ({ check: c.name, path: f.path, reason: f.reason }))).slice(0, 1000),
-  };
-}
 
 const MAX_LISTED = 50;
 

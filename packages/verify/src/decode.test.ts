@@ -1,0 +1,31 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../../../test/support.js";
+import { sniff } from "./decode.js";
+
+/** An ISO-BMFF file head: an `ftyp` box with `major` and the compatible brands. */
+function ftyp(major: string, ...compatible: string[]): Buffer {
+  const brands = [major, "\0\0\0\0", ...compatible].join("");
+  const box = Buffer.alloc(8 + brands.length);
+  box.writeUInt32BE(box.length, 0);
+  box.write("ftyp", 4, "latin1");
+  box.write(brands, 8, "latin1");
+  return Buffer.concat([box, Buffer.alloc(64)]);
+}
+
+describe("decode picks the decoder by magic bytes (core's one sniffer)", () => {
+  it.each([
+    ["an iPhone HEIC", ftyp("heic", "mif1", "heic"), "heif"],
+    ["a HEVC image sequence (hevm), which verify's own sniffer took for a video", ftyp("hevm", "msf1", "hevm"), "heif"],
+    ["a HEVC sequence (hevs)", ftyp("hevs", "msf1", "hevs"), "heif"],
+    ["a QuickTime movie", ftyp("qt  ", "qt  "), "video"],
+    ["an MP4", ftyp("isom", "isom", "avc1"), "video"],
+    ["a JPEG named anything", Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46]), "image"],
+    ["text", Buffer.from("hello, world\n"), "other"],
+  ])("%s", async (_, bytes, kind) => {
+    const f = join(await tempDir("sniff-"), "x.bin");
+    await writeFile(f, bytes);
+    expect(await sniff(f)).toBe(kind);
+  });
+});
