@@ -1,7 +1,8 @@
 // `archive verify --at DEST` / `--sample PCT` (issue 11): the copy check, rendered. Called from
 // verify.ts when either option is given; the checking itself lives in @archive/verify (handoff/).
 import kleur from "kleur";
-import { checkCopy, unprotectedFiles, type CopyCheckReport } from "@archive/verify";
+import { recordVerified, WORKSPACE_PLACE, type Workspace } from "@archive/core";
+import { checkCopy, loadManifest, unprotectedFiles, type CopyCheckReport, type VerifyReport } from "@archive/verify";
 import { EXIT, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
@@ -61,4 +62,24 @@ function printCopyCheck(ctx: Context, r: CopyCheckReport, unprotected: string[])
     lines.push(kleur.green(kleur.bold(r.recorded ? `Copy proven: hand-off recorded for ${r.dest}.` : "All checked files match the manifest.")));
   } else lines.push(kleur.red(kleur.bold("Verification FAILED: see the files above.")));
   ctx.out(lines.join("\n"));
+}
+
+/**
+ * After a full `archive verify`: files whose fixity passed count as re-read now (so `--sample`
+ * starts from the least recently verified), and the files without PAR2 protection are named.
+ */
+export async function afterFullVerify(ctx: Context, ws: Workspace, r: VerifyReport): Promise<void> {
+  const fixity = r.checks.find((c) => c.name === "fixity");
+  let manifest: Map<string, string>;
+  try {
+    manifest = (await loadManifest(ws.root)).entries;
+  } catch {
+    return; // verify has already said the manifest is missing
+  }
+  if (fixity && !r.quick && !ws.readOnly) {
+    const failed = new Set(fixity.failures.map((f) => f.path));
+    recordVerified(ws.catalog, WORKSPACE_PLACE, [...manifest.keys()].filter((rel) => !failed.has(rel)));
+  }
+  const { unprotected } = await unprotectedFiles(ws.root, ws.catalog);
+  if (unprotected.length && !ctx.opts.json) ctx.out(kleur.yellow(`No PAR2 protection yet: ${unprotected.length} of ${manifest.size} files (archive protect)`));
 }

@@ -4,7 +4,7 @@ import { verify, verifySummary, type VerifyReport } from "@archive/verify";
 import { defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
-import { runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
+import { afterFullVerify, runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
 
 /** Verify's own options; `archive run` takes them too. */
 export const VERIFY_OPTIONS = {
@@ -57,6 +57,7 @@ Exit code 0 only when every check passed; 1 when any failed.`,
       ctx.progress.clear();
       if (ctx.opts.json) ctx.out(JSON.stringify(report, null, 2));
       else printReport(ctx, report);
+      await afterFullVerify(ctx, ws, report);
       return report.ok ? 0 : 1;
     } finally {
       await exiftool.end();

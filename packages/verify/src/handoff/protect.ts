@@ -202,6 +202,8 @@ async function clearTemp(root: string): Promise<void> {
 export async function unprotectedFiles(workspace: string, catalog: Catalog): Promise<{ manifestFiles: number; sets: number; unprotected: string[] }> {
   const manifest = await loadManifest(workspace);
   const done = protectedFiles(catalog);
-  const unprotected = [...manifest.entries].filter(([rel, sha]) => !done.has(`${sha}  ${rel}`)).map(([rel]) => rel);
-  return { manifestFiles: manifest.entries.size, sets: protectionSets(catalog).length, unprotected };
+  // a set whose .par2 file is gone protects nothing
+  const present = new Set(protectionSets(catalog).filter((s) => existsSync(join(workspace, s.par2Rel))).map((s) => s.id));
+  const unprotected = [...manifest.entries].filter(([rel, sha]) => !present.has(done.get(`${sha}  ${rel}`) ?? -1)).map(([rel]) => rel);
+  return { manifestFiles: manifest.entries.size, sets: present.size, unprotected };
 }
