@@ -1,7 +1,8 @@
-// Catalog queries: the plan's aggregates (counts, years, days, kinds, groups, estimate inputs,
-// calibration). All aggregates are SQL, so memory does not grow with the library. Owner: scan package.
+// Catalog queries: the plan's aggregates (counts, years, days, kinds, groups, estimate inputs; the
+// calibration is jobs.ts `latestCalibration`). All aggregates are SQL, so memory does not grow
+// with the library. Owner: scan package.
 import type { Catalog } from "./db.js";
-import type { Calibration, Count, ExtensionMismatch, PathReason, PlanSummary } from "./summaries.js";
+import type { Count, ExtensionMismatch, PathReason, PlanSummary } from "./summaries.js";
 import type { ProblemKind } from "./schema.js";
 
 /** Output bytes per input byte for converted items (the estimate's model or calibration). */
@@ -161,14 +162,4 @@ export function planWork(cat: Catalog, m: OutputModel): { photos: number; videoS
        ${PRESENT} AND error IS NULL`,
     )
     .get() as { photos: number; videoSeconds: number; copyBytes: number; out: number };
-}
-
-/** The latest convert run's measurement of this machine (a run with nothing to do measures nothing), or null. */
-export function lastCalibration(cat: Catalog): Calibration | null {
-  const row = cat
-    .stmt(
-      "SELECT json_extract(summary, '$.calibration') AS c FROM runs WHERE command = 'convert' AND json_extract(summary, '$.calibration') IS NOT NULL ORDER BY id DESC LIMIT 1",
-    )
-    .get() as { c: string } | undefined;
-  return row ? (JSON.parse(row.c) as Calibration) : null;
 }
