@@ -4,6 +4,8 @@
 // OWNERS (during the issue-12 refactor): each package's owner replaces its `unknown` below with
 // the real interface, moved here from the package (and re-exported there if convenient).
 
+import type { ExportLedger } from "./export.js";
+
 /** Summaries by command name. */
 export interface RunSummaries {
   scan: ScanSummary;
@@ -120,6 +122,8 @@ export interface PlanSummary {
   duplicates: { groups: number; files: number; bytes: number; hashed: boolean };
   weakCaptureTime: { files: number; bySource: Record<string, number>; examples: string[] };
   albums: { name: string; files: number }[];
+  /** Apple export parts and what does not join up (CSV rows without a file, files without a row); null without an export. */
+  export: ExportLedger | null;
   /** Files that cannot be archived and what the walk could not read (unreadable folders, broken links, vanished files). */
   unreadable: PathReason[];
   /** What the walk skipped on purpose and does not archive: folder links, FIFOs/devices, names that are not UTF-8. */
