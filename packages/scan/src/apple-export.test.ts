@@ -132,6 +132,8 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
     const rel = `iCloud Photos Part 1 of 2.zip/${p1}/Photos/IMG_3582.HEIC`;
     expect(item(rel)).toMatchObject({ format: "heic", kind: "photo", error: null, capture_source: "exif", capture_year: 2025 });
     expect(itemLocation(catalog, idOf(rel))).toEqual({ container: zips.part1, nested: null, member: `${p1}/Photos/IMG_3582.HEIC` });
+    // hashed while it was read: no second read of the member for dedupe or "already archived"
+    expect(item(rel)?.sha256).toBe("83d445478effcd304232304b2ae3507b3d8262f202f7370b456a40038cfbce64");
     expect(item(`iCloud Photos Part 1 of 2.zip/${p1}/Photos/IMG_3582.mov`)).toMatchObject({ kind: "video", error: null });
   });
 

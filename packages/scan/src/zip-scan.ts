@@ -6,7 +6,7 @@ import { open, mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { Catalog, ExifTool, ItemRecord, ZipMember } from "@archive/core";
-import { forEachLimit, looksLikeZip, reasonOf, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
+import { forEachLimit, looksLikeZip, reasonOf, recordContentHash, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
 import { readItem } from "./read.js";
 
 /** What scanning one zip needs from the scan in progress. */
@@ -53,7 +53,7 @@ export async function isZipFile(abs: string): Promise<boolean> {
 
 interface Batch {
   records: ItemRecord[];
-  locations: { rel: string; container: string; nested: string | null; member: string }[];
+  locations: { rel: string; container: string; nested: string | null; member: string; sha256: string | null }[];
   unchanged: number[];
 }
 
@@ -91,7 +91,12 @@ async function scanMembers(o: ZipScanOptions, part: ZipPart, nested: string | nu
     batch = { records: [], locations: [], unchanged: [] };
     writeScanBatch(o.catalog, o.sourceId, o.scanRun, b, o.onChanged);
     o.catalog.tx(() => {
-      for (const l of b.locations) setItemLocation(o.catalog, o.sourceId, l.rel, { container: l.container, nested: l.nested, member: l.member });
+      for (const l of b.locations) {
+        setItemLocation(o.catalog, o.sourceId, l.rel, { container: l.container, nested: l.nested, member: l.member });
+        // hashed on the way to the temp copy: dedupe and "already archived" never re-read the member
+        const item = l.sha256 === null ? undefined : scannedItem(o.catalog, o.sourceId, l.rel);
+        if (item && l.sha256) recordContentHash(o.catalog, item.id, l.sha256, item.size, item.mtime_ms);
+      }
     });
   };
   const base = nested === null ? o.prefix : join2(o.prefix, nested);
@@ -138,10 +143,14 @@ async function scanMember(
   }
   const tmp = join(o.tmpDir, `member-${process.pid}-${++tmpCounter}${extname(m.path).slice(0, 16)}`);
   let failure: string | null = null;
+  let sha256: string | null = null;
   let rec: ItemRecord;
   try {
     // a damaged member (CRC or size mismatch, truncated data) is catalogued unreadable with the reason
-    await part.extractTo(m, tmp).catch((err: unknown) => (failure = `cannot read from the zip: ${reasonOf(err)}`));
+    await part.extractTo(m, tmp).then(
+      (r) => (sha256 = r.sha256),
+      (err: unknown) => (failure = `cannot read from the zip: ${reasonOf(err)}`),
+    );
     rec = await readItem(tmp, rel, { size: m.size, mtimeMs: m.mtimeMs, dev: 0, ino: 0 }, o.exiftool);
   } finally {
     await rm(tmp, { force: true });
@@ -150,7 +159,7 @@ async function scanMember(
   rec.dev = null;
   rec.ino = null;
   counts.read++;
-  return { rec, loc: { rel, container: o.zip, nested: at.nested, member: m.path } };
+  return { rec, loc: { rel, container: o.zip, nested: at.nested, member: m.path, sha256 } };
 }
 
 /** A zip inside the part (Apple's shared albums): its members are scanned through it. */
