@@ -10,6 +10,7 @@ import { exifSegment, jpegWithSegments, readJpegMetadata } from "./jpeg.js";
 import { addJpegRequiredTags, appleMakerNoteRationals, exifOrientation, patchExif, TiffBlock } from "./tiff.js";
 
 const fx = realFixtures();
+const FACTS = { width: 3024, height: 4032, iccNotSrgb: true };
 
 /** The TIFF block of a HEIC's Exif item, found by the box parser. */
 function heicTiff(rel: string): Buffer {
@@ -45,12 +46,25 @@ describe.skipIf(!fx)("EXIF carried as bytes", () => {
 
   it("adds the JPEG-required tags after the old bytes, which stay unchanged", () => {
     const src = heicTiff("osxphotos/IMG_4394.HEIC");
-    const { tiff, added } = addJpegRequiredTags(src);
+    const { tiff, added } = addJpegRequiredTags(src, FACTS);
     expect(added).toEqual(["YCbCrPositioning", "ComponentsConfiguration", "FlashpixVersion", "GPSVersionID"]);
     expect(tiff.subarray(8, src.length).equals(src.subarray(8))).toBe(true);
-    expect(addJpegRequiredTags(tiff).added).toEqual([]);
+    expect(addJpegRequiredTags(tiff, FACTS).added).toEqual([]);
     const t = new TiffBlock(tiff);
     expect(t.ifd0()!.entries.map((e) => e.tag)).toEqual([...t.ifd0()!.entries.map((e) => e.tag)].sort((a, b) => a - b));
+  });
+
+  it("a block lacking resolution, version and size tags (Nokia, little-endian) gets them, values readable", () => {
+    const src = heicTiff("exif-samples/HMD_Nokia_8.3_5G.heif");
+    const { tiff, added } = addJpegRequiredTags(src, { width: 3456, height: 4608, iccNotSrgb: false });
+    expect(added).toEqual(expect.arrayContaining(["XResolution", "ResolutionUnit", "ExifVersion", "ColorSpace", "ExifImageWidth"]));
+    const t = new TiffBlock(tiff);
+    expect(t.le).toBe(true);
+    const exif = t.sub(t.ifd0(), 0x8769)!;
+    expect(t.uint(exif.entries.find((e) => e.tag === 0xa002)!)).toBe(3456);
+    expect(t.uint(exif.entries.find((e) => e.tag === 0xa001)!)).toBe(1);
+    const xres = t.ifd0()!.entries.find((e) => e.tag === 0x011a)!;
+    expect([t.u32(xres.valueAt), t.u32(xres.valueAt + 4)]).toEqual([72, 1]);
   });
 
   it("reads Apple's HDR headroom rationals (maker note tags 0x21, 0x30) like exiftool", () => {
@@ -62,7 +76,7 @@ describe.skipIf(!fx)("EXIF carried as bytes", () => {
   it("exiftool reads every source tag back from the JPEG, maker note included, and -validate is clean", () => {
     const dir = mkdtempSync(join(tmpdir(), "tiff-test-"));
     const src = heicTiff("osxphotos/IMG_3582.HEIC");
-    const { tiff } = addJpegRequiredTags(patchExif(src, { orientation: 1, width: 8, height: 8 }).tiff);
+    const { tiff } = addJpegRequiredTags(patchExif(src, { orientation: 1, width: 8, height: 8 }).tiff, { ...FACTS, width: 8, height: 8 });
     const out = join(dir, "out.jpg");
     writeFileSync(out, jpegWithSegments(TINY_JPEG, [exifSegment(tiff)]));
     expect(readJpegMetadata(readFileSync(out)).exif!.equals(tiff)).toBe(true);

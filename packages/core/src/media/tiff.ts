@@ -159,40 +159,68 @@ export function appleMakerNoteRationals(tiff: Buffer, tags: number[]): Map<numbe
   return out;
 }
 
-/** A tag to add with an inline (<= 4 bytes) value. */
+/** A tag to add; values over 4 bytes are stored after the old bytes. */
 interface NewTag {
   tag: number;
   type: number;
   count: number;
+  /** The value in big-endian order (converted to the block's order when written). */
   value: Buffer;
   name: string;
 }
 
+/** What the added tags must say about the JPEG. */
+export interface JpegFacts {
+  width: number;
+  height: number;
+  /** An ICC profile other than sRGB is embedded (ColorSpace then says "uncalibrated", as Apple writes it). */
+  iccNotSrgb: boolean;
+}
+
+const u16be = (v: number) => Buffer.from([v >> 8, v & 255]);
+const u32be = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);
+
 /** Tags a JPEG's Exif must have (Exif 2.32 4.6.3) that HEIF writers leave out; the values exiftool writes. */
-const JPEG_REQUIRED: { ifd: "ifd0" | "exif" | "gps"; add: NewTag }[] = [
-  { ifd: "ifd0", add: { tag: 0x0213, type: 3, count: 1, value: Buffer.from([0, 1]), name: "YCbCrPositioning" } },
-  { ifd: "exif", add: { tag: 0x9101, type: 7, count: 4, value: Buffer.from([1, 2, 3, 0]), name: "ComponentsConfiguration" } },
-  { ifd: "exif", add: { tag: 0xa000, type: 7, count: 4, value: Buffer.from("0100", "latin1"), name: "FlashpixVersion" } },
-  { ifd: "gps", add: { tag: 0x0000, type: 1, count: 4, value: Buffer.from([2, 3, 0, 0]), name: "GPSVersionID" } },
-];
+function jpegRequired(f: JpegFacts): { ifd: "ifd0" | "exif" | "gps"; add: NewTag }[] {
+  return [
+    { ifd: "ifd0", add: { tag: 0x011a, type: 5, count: 1, value: Buffer.concat([u32be(72), u32be(1)]), name: "XResolution" } },
+    { ifd: "ifd0", add: { tag: 0x011b, type: 5, count: 1, value: Buffer.concat([u32be(72), u32be(1)]), name: "YResolution" } },
+    { ifd: "ifd0", add: { tag: 0x0128, type: 3, count: 1, value: u16be(2), name: "ResolutionUnit" } },
+    { ifd: "ifd0", add: { tag: 0x0213, type: 3, count: 1, value: u16be(1), name: "YCbCrPositioning" } },
+    { ifd: "exif", add: { tag: 0x9000, type: 7, count: 4, value: Buffer.from("0232", "latin1"), name: "ExifVersion" } },
+    { ifd: "exif", add: { tag: 0x9101, type: 7, count: 4, value: Buffer.from([1, 2, 3, 0]), name: "ComponentsConfiguration" } },
+    { ifd: "exif", add: { tag: 0xa000, type: 7, count: 4, value: Buffer.from("0100", "latin1"), name: "FlashpixVersion" } },
+    { ifd: "exif", add: { tag: 0xa001, type: 3, count: 1, value: u16be(f.iccNotSrgb ? 0xffff : 1), name: "ColorSpace" } },
+    { ifd: "exif", add: { tag: 0xa002, type: 4, count: 1, value: u32be(f.width), name: "ExifImageWidth" } },
+    { ifd: "exif", add: { tag: 0xa003, type: 4, count: 1, value: u32be(f.height), name: "ExifImageHeight" } },
+    { ifd: "gps", add: { tag: 0x0000, type: 1, count: 4, value: Buffer.from([2, 3, 0, 0]), name: "GPSVersionID" } },
+  ];
+}
+
+/** A big-endian value in the block's byte order (element-wise for SHORT, LONG and RATIONAL). */
+function inOrder(t: TiffBlock, x: NewTag): Buffer {
+  if (!t.le || x.type === 1 || x.type === 7 || x.type === 2) return x.value;
+  const out = Buffer.from(x.value);
+  const size = x.type === 3 ? 2 : 4;
+  for (let o = 0; o < out.length; o += size) out.subarray(o, o + size).reverse();
+  return out;
+}
 
 /**
  * Add the tags JPEG requires and the block lacks, without moving a byte: each IFD that gains a tag
  * is written again after the old bytes (entries copied, the new one inserted in tag order) and its
  * parent pointer is redirected. Every value offset, the maker note's included, stays as it was.
+ * A block without an Exif IFD gets none (only IFD0 and GPS additions).
  */
-export function addJpegRequiredTags(tiff: Buffer): { tiff: Buffer; added: string[] } {
+export function addJpegRequiredTags(tiff: Buffer, facts: JpegFacts): { tiff: Buffer; added: string[] } {
   const t = new TiffBlock(tiff);
   const ifd0 = t.ifd0();
   if (!ifd0) return { tiff, added: [] };
-  const exif = t.sub(ifd0, 0x8769);
-  const gps = t.sub(ifd0, 0x8825);
-  const byName = { ifd0, exif, gps };
+  const byName = { ifd0, exif: t.sub(ifd0, 0x8769), gps: t.sub(ifd0, 0x8825) };
+  const required = jpegRequired(facts);
   const add = (name: "ifd0" | "exif" | "gps") =>
-    JPEG_REQUIRED.filter((r) => r.ifd === name && byName[name] && !byName[name]!.entries.some((e) => e.tag === r.add.tag)).map((r) => r.add);
-  const addExif = add("exif");
-  const addGps = add("gps");
-  const addIfd0 = add("ifd0");
+    required.filter((r) => r.ifd === name && byName[name] && !byName[name]!.entries.some((e) => e.tag === r.add.tag)).map((r) => r.add);
+  const [addIfd0, addExif, addGps] = [add("ifd0"), add("exif"), add("gps")];
   if (!addExif.length && !addGps.length && !addIfd0.length) return { tiff, added: [] };
   const chunks: Buffer[] = [tiff];
   let end = tiff.length;
@@ -201,15 +229,14 @@ export function addJpegRequiredTags(tiff: Buffer): { tiff: Buffer; added: string
       chunks.push(Buffer.alloc(1));
       end++;
     }
-    const at = end;
     chunks.push(b);
     end += b.length;
-    return at;
+    return end - b.length;
   };
   const pointers = new Map<number, number>();
-  if (addExif.length) pointers.set(0x8769, place(rewriteIfd(t, exif!, addExif, new Map())));
-  if (addGps.length) pointers.set(0x8825, place(rewriteIfd(t, gps!, addGps, new Map())));
-  const newIfd0 = addIfd0.length || pointers.size ? place(rewriteIfd(t, ifd0, addIfd0, pointers)) : ifd0.at;
+  if (addExif.length) pointers.set(0x8769, place(rewriteIfd(t, byName.exif!, addExif, pointers, place)));
+  if (addGps.length) pointers.set(0x8825, place(rewriteIfd(t, byName.gps!, addGps, pointers, place)));
+  const newIfd0 = addIfd0.length || pointers.size ? place(rewriteIfd(t, ifd0, addIfd0, pointers, place)) : ifd0.at;
   const out = Buffer.concat(chunks);
   if (t.le) out.writeUInt32LE(newIfd0, 4);
   else out.writeUInt32BE(newIfd0, 4);
@@ -217,29 +244,29 @@ export function addJpegRequiredTags(tiff: Buffer): { tiff: Buffer; added: string
 }
 
 /** A copy of `ifd` with `extra` entries inserted in tag order and pointer tags redirected. */
-function rewriteIfd(t: TiffBlock, ifd: Ifd, extra: NewTag[], pointers: Map<number, number>): Buffer {
-  type Row = { tag: number; bytes: Buffer };
-  const rows: Row[] = ifd.entries.map((e) => {
+function rewriteIfd(t: TiffBlock, ifd: Ifd, extra: NewTag[], pointers: Map<number, number>, place: (b: Buffer) => number): Buffer {
+  const w16 = (b: Buffer, v: number, o: number) => (t.le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
+  const w32 = (b: Buffer, v: number, o: number) => (t.le ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o));
+  const rows = ifd.entries.map((e) => {
     const bytes = Buffer.from(t.buf.subarray(e.at, e.at + 12));
     const p = pointers.get(e.tag);
-    if (p !== undefined) t.le ? bytes.writeUInt32LE(p, 8) : bytes.writeUInt32BE(p, 8);
+    if (p !== undefined) w32(bytes, p, 8);
     return { tag: e.tag, bytes };
   });
   for (const x of extra) {
     const bytes = Buffer.alloc(12);
-    const w16 = (v: number, o: number) => (t.le ? bytes.writeUInt16LE(v, o) : bytes.writeUInt16BE(v, o));
-    w16(x.tag, 0);
-    w16(x.type, 2);
-    t.le ? bytes.writeUInt32LE(x.count, 4) : bytes.writeUInt32BE(x.count, 4);
-    // a SHORT is written in the block's byte order; byte arrays as they are
-    if (x.type === 3) w16(x.value.readUInt16BE(0), 8);
-    else x.value.copy(bytes, 8);
+    w16(bytes, x.tag, 0);
+    w16(bytes, x.type, 2);
+    w32(bytes, x.count, 4);
+    const value = inOrder(t, x);
+    if (value.length <= 4) value.copy(bytes, 8);
+    else w32(bytes, place(value), 8);
     rows.push({ tag: x.tag, bytes });
   }
   rows.sort((a, b) => a.tag - b.tag);
   const out = Buffer.alloc(2 + rows.length * 12 + 4);
-  t.le ? out.writeUInt16LE(rows.length, 0) : out.writeUInt16BE(rows.length, 0);
+  w16(out, rows.length, 0);
   rows.forEach((r, i) => r.bytes.copy(out, 2 + i * 12));
-  t.le ? out.writeUInt32LE(ifd.next, out.length - 4) : out.writeUInt32BE(ifd.next, out.length - 4);
+  w32(out, ifd.next, out.length - 4);
   return out;
 }
