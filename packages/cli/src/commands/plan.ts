@@ -2,10 +2,24 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import kleur from "kleur";
-import { ArchiveError, createExifTool, isInside, startRun, finishRun } from "@archive/core";
+import {
+  ArchiveError,
+  createExifTool,
+  finishRun,
+  isInside,
+  latestCalibration,
+  startRun,
+  type Calibration,
+  type ExifTool,
+  type PathReason,
+  type PlanRunSummary,
+  type PlanScanFacts,
+  type PlanSummary,
+  type Workspace,
+} from "@archive/core";
 import { newContentCount, type NewContent } from "@archive/dedupe";
-import { hashPossiblyArchived, scanLibrary, summarisePlan, type Calibration, type PlanSummary, type ScanResult } from "@archive/scan";
-import { defineCommand, type Options } from "../command.js";
+import { hashPossiblyArchived, scanLibrary, summarisePlan, type ScanResult } from "@archive/scan";
+import { EXIT, defineCommand, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
 import { bar, formatBytes, formatDuration } from "../render.js";
 
@@ -28,7 +42,6 @@ Without SOURCE, re-scans the sources recorded in the workspace.`,
   args: { name: "SOURCE" },
   options: PLAN_OPTIONS,
   async run(ctx, values, positionals) {
-    const batchSize = values["batch-size"];
     const given = positionals.map((p) => resolve(ctx.opts.cwd, p));
     for (const src of given) {
       // a folder, or a zip file (an Apple export part, read in place; scan checks its content)
@@ -42,57 +55,18 @@ Without SOURCE, re-scans the sources recorded in the workspace.`,
     try {
       const sources = given.length ? given : ws.config.sources;
       if (!sources.length) throw new ArchiveError("E_USAGE", "no SOURCE given and none recorded in this workspace: archive plan SOURCE");
-      for (const src of sources) {
-        if (!existsSync(src)) throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${src} does not exist`);
-        if (isInside(realpathSync(src), realpathSync(ws.root))) {
-          throw new ArchiveError(
-            "E_DEST_INSIDE_SOURCE",
-            `the workspace ${ws.root} is inside the library ${src}; the library is never written to, so choose a destination outside it (-C DEST)`,
-          );
-        }
-      }
-      const scans: ScanResult[] = [];
-      for (const src of sources) {
-        scans.push(await scanLibrary({ source: src, catalog: ws.catalog, exiftool, onEvent: ctx.onEvent, signal: ctx.signal, tmpDir: join(ws.dir, "tmp") }));
-        if (!ws.config.sources.includes(resolve(src))) ws.config.sources.push(resolve(src));
-      }
+      checkSources(ws, sources);
+      const scan = await scanAll(ctx, ws, sources, exiftool);
       if (values["keep-originals"] === true) ws.config.keepOriginals = true;
       ws.saveConfig();
       ctx.progress.clear();
-      // the latest convert run that measured something (a run with nothing to do measures nothing)
-      const calibrationRow = ws.catalog.db
-        .prepare("SELECT json_extract(summary, '$.calibration') AS c FROM runs WHERE command = 'convert' AND json_extract(summary, '$.calibration') IS NOT NULL ORDER BY id DESC LIMIT 1")
-        .get() as { c: string } | undefined;
-      const calibration = calibrationRow ? (JSON.parse(calibrationRow.c) as Calibration) : null;
-      // a newer export planned into a workspace that already holds an archive: what is new?
-      await hashPossiblyArchived(ws.catalog, { onEvent: ctx.onEvent, signal: ctx.signal });
-      const counted = newContentCount(ws.catalog);
-      const newContent: NewContent | null = counted.archived + counted.alreadyArchivedContent > 0 ? counted : null;
-      const summary = await summarisePlan(ws.catalog, {
-        workspace: ws.root,
-        sources: ws.config.sources,
-        cores: cpus().length,
-        calibration,
-        keepOriginals: ws.config.keepOriginals,
-        ...(batchSize !== undefined ? { batchSize } : {}),
-      });
-      const scan = {
-        read: scans.reduce((n, s) => n + s.read, 0),
-        unchanged: scans.reduce((n, s) => n + s.unchanged, 0),
-        missing: scans.reduce((n, s) => n + s.missing, 0),
-        skipped: scans.flatMap((s) => s.skipped),
-        csvProblems: scans.flatMap((s) => s.csvProblems),
-        durationMs: scans.reduce((n, s) => n + s.durationMs, 0),
-      };
-      // unreadable entries the catalog cannot hold (dangling links, loops) come from the walk
-      const known = new Set(summary.unreadable.map((x) => x.path));
-      const walkProblems = scans.flatMap((s) => s.unreadable).filter((u) => !known.has(u.path));
-      summary.unreadable.push(...walkProblems);
-      const run = startRun(ws.catalog, "plan");
-      finishRun(ws.catalog, run, "plan", "ok", { ...summary, scan, newContent });
-      if (ctx.opts.json) ctx.out(JSON.stringify({ ...summary, scan, newContent }, null, 2));
-      else printPlan(ctx, summary, scan, newContent);
-      return 0;
+      const { summary, newContent } = await summarise(ctx, ws, values["batch-size"]);
+      const record: PlanRunSummary = { ...summary, scan, newContent };
+      finishRun(ws.catalog, startRun(ws.catalog, "plan"), "plan", "ok", record);
+      if (ctx.opts.json) ctx.out(JSON.stringify(record, null, 2));
+      else printPlan(ctx, record);
+      // plan surveys: what is unresolved is listed here and keeps convert, verify and run at exit 1
+      return EXIT.ok;
     } finally {
       await exiftool.end();
       ws.close();
@@ -102,82 +76,154 @@ Without SOURCE, re-scans the sources recorded in the workspace.`,
 
 export default command;
 
-function printPlan(
-  ctx: Context,
-  s: PlanSummary,
-  scan: { read: number; unchanged: number; missing: number; skipped: { path: string; reason: string }[]; csvProblems: { path: string; reason: string }[]; durationMs: number },
-  newContent: NewContent | null,
-): void {
-  const b = kleur.bold;
-  const lines: string[] = [];
-  lines.push(b(`Library: ${s.sources.join(", ")}`));
-  lines.push(
-    `${s.totals.files} files, ${formatBytes(s.totals.bytes)}  (scanned in ${formatDuration(scan.durationMs / 1000)}: ${scan.read} read, ${scan.unchanged} unchanged${scan.missing ? `, ${scan.missing} gone from the source` : ""})`,
-  );
-  lines.push("");
-  lines.push(b("By year"));
-  const years = Object.entries(s.byYear);
+/** A source that holds the workspace would be written to: refused before any scan. */
+function checkSources(ws: Workspace, sources: readonly string[]): void {
+  for (const src of sources) {
+    if (!existsSync(src)) throw new ArchiveError("E_SOURCE_MISSING", `the library folder ${src} does not exist`);
+    if (isInside(realpathSync(src), realpathSync(ws.root))) {
+      throw new ArchiveError(
+        "E_DEST_INSIDE_SOURCE",
+        `the workspace ${ws.root} is inside the library ${src}; the library is never written to, so choose a destination outside it (-C DEST)`,
+      );
+    }
+  }
+}
+
+/** Scan each source into the catalog (recording new sources in the workspace config); the facts of all scans together. */
+async function scanAll(ctx: Context, ws: Workspace, sources: readonly string[], exiftool: ExifTool): Promise<PlanScanFacts> {
+  const scans: ScanResult[] = [];
+  for (const src of sources) {
+    scans.push(await scanLibrary({ source: src, catalog: ws.catalog, exiftool, onEvent: ctx.onEvent, signal: ctx.signal, tmpDir: join(ws.dir, "tmp") }));
+    if (!ws.config.sources.includes(resolve(src))) ws.config.sources.push(resolve(src));
+  }
+  const sum = (f: (s: ScanResult) => number) => scans.reduce((n, s) => n + f(s), 0);
+  return {
+    read: sum((s) => s.read),
+    unchanged: sum((s) => s.unchanged),
+    missing: sum((s) => s.missing),
+    ignored: sum((s) => s.ignored),
+    skipped: scans.flatMap((s) => s.skipped),
+    csvProblems: scans.flatMap((s) => s.csvProblems),
+    durationMs: sum((s) => s.durationMs),
+  };
+}
+
+/** The plan summary, and (when the workspace already holds an archive) how much of the library is new. */
+async function summarise(ctx: Context, ws: Workspace, batchSize: number | undefined): Promise<{ summary: PlanSummary; newContent: NewContent | null }> {
+  // a newer export planned into a workspace that already holds an archive: what is new?
+  await hashPossiblyArchived(ws.catalog, { onEvent: ctx.onEvent, signal: ctx.signal });
+  const counted = newContentCount(ws.catalog);
+  const summary = await summarisePlan(ws.catalog, {
+    workspace: ws.root,
+    sources: ws.config.sources,
+    cores: cpus().length,
+    // the latest convert run that measured something (a run with nothing to do measures nothing)
+    calibration: latestCalibration<Calibration>(ws.catalog),
+    keepOriginals: ws.config.keepOriginals,
+    ...(batchSize !== undefined ? { batchSize } : {}),
+  });
+  return { summary, newContent: counted.archived + counted.alreadyArchivedContent > 0 ? counted : null };
+}
+
+const MAX_LISTED = 50;
+
+/** A titled list of paths with reasons, the first MAX_LISTED of them. */
+function listed(title: string, items: readonly PathReason[], more: string): string[] {
+  if (!items.length) return [];
+  const lines = ["", title];
+  for (const u of items.slice(0, MAX_LISTED)) lines.push(`  ${u.path}: ${u.reason}`);
+  if (items.length > MAX_LISTED) lines.push(`  ... and ${items.length - MAX_LISTED} more (${more})`);
+  return lines;
+}
+
+function printPlan(ctx: Context, r: PlanRunSummary): void {
+  ctx.out([...overview(r), ...toConvert(r), ...problems(r), ...batches(r)].join("\n"));
+}
+
+function overview(r: PlanRunSummary): string[] {
+  const { scan } = r;
+  const lines = [
+    kleur.bold(`Library: ${r.sources.join(", ")}`),
+    `${r.totals.files} files, ${formatBytes(r.totals.bytes)}  (scanned in ${formatDuration(scan.durationMs / 1000)}: ${scan.read} read, ${scan.unchanged} unchanged${scan.missing ? `, ${scan.missing} gone from the source` : ""}${scan.ignored ? `, ${scan.ignored} system files ignored (.DS_Store, ._*)` : ""})`,
+    "",
+    kleur.bold("By year"),
+  ];
+  const years = Object.entries(r.byYear);
   const max = Math.max(...years.map(([, y]) => y.bytes), 1);
   for (const [year, y] of years) {
-    lines.push(
-      `  ${year.padEnd(7)} ${String(y.files).padStart(6)} files ${formatBytes(y.bytes).padStart(8)}  ${kleur.cyan(bar(y.bytes, max, 30))}`,
-    );
+    lines.push(`  ${year.padEnd(7)} ${String(y.files).padStart(6)} files ${formatBytes(y.bytes).padStart(8)}  ${kleur.cyan(bar(y.bytes, max, 30))}`);
   }
-  lines.push("");
-  lines.push(b("By kind"));
+  lines.push("", kleur.bold("By kind"));
   const kinds: [keyof PlanSummary["byKind"], string][] = [
     ["photo", "photos"], ["livePhoto", "Live Photo files"], ["video", "videos"], ["raw", "RAW"], ["sidecar", "sidecars (AAE)"], ["other", "other"],
   ];
   for (const [k, label] of kinds) {
-    const c = s.byKind[k];
+    const c = r.byKind[k];
     if (c.files) lines.push(`  ${label.padEnd(18)} ${String(c.files).padStart(6)}  ${formatBytes(c.bytes).padStart(8)}`);
   }
   lines.push(
-    `  Live Photo pairs ${s.livePhotoPairs}, bursts ${s.bursts.groups} (${s.bursts.frames} frames), edit sets ${s.edits.sets} (${s.edits.edited} edited, ${s.edits.sidecars} sidecars, ${s.edits.orphanSidecars} orphan sidecars)`,
+    `  Live Photo pairs ${r.livePhotoPairs}, bursts ${r.bursts.groups} (${r.bursts.frames} frames), edit sets ${r.edits.sets} (${r.edits.edited} edited, ${r.edits.sidecars} sidecars, ${r.edits.orphanSidecars} orphan sidecars)`,
   );
-  if (s.albums.length) lines.push(`  Albums: ${s.albums.map((a) => `${a.name} (${a.files})`).join(", ")}`);
-  for (const p of s.export?.parts ?? []) lines.push(`  Apple export part "${p.label}": ${p.files} files, ${p.csvNamed} named by its CSV, ${p.deleted} deleted, ${p.favorites} favorites, ${p.hidden} hidden`);
-  if (s.export?.rowsWithoutFileCount) lines.push(`  CSV rows naming no file: ${s.export.rowsWithoutFileCount} (${s.export.rowsWithoutFile.slice(0, 5).map((o) => o.name).join(", ")}${s.export.rowsWithoutFileCount > 5 ? ", ..." : ""}; --json lists them)`);
-  if (s.export?.filesWithoutRowCount) lines.push(`  Photos/videos no Photo Details row names: ${s.export.filesWithoutRowCount} (--json lists them)`);
-  lines.push("");
-  lines.push(b("To convert"));
-  lines.push(
-    `  ${s.needsConversion.files} files, ${formatBytes(s.needsConversion.bytes)}: ${s.needsConversion.photos} HEIC/HEIF photos, ${s.needsConversion.videos} videos${s.needsConversion.hdrVideos ? ` (${s.needsConversion.hdrVideos} HDR, tone-mapped)` : ""}`,
-  );
-  lines.push(
-    `  Estimate: ${formatBytes(s.estimate.outputBytes)} of output, about ${formatDuration(s.estimate.seconds)} on ${s.estimate.cores} cores (${s.estimate.basis === "calibrated" ? `calibrated by the convert run of ${s.estimate.calibratedAt}` : "model, not yet calibrated on this machine"})`,
-  );
-  if (s.destination.freeBytes !== null) {
-    const fit = s.destination.fits ? kleur.green("fits") : kleur.red("does NOT fit");
-    lines.push(`  Destination ${s.destination.path}: ${formatBytes(s.destination.freeBytes)} free, ${fit}`);
+  if (r.albums.length) lines.push(`  Albums: ${r.albums.map((a) => `${a.name} (${a.files})`).join(", ")}`);
+  for (const p of r.export?.parts ?? []) lines.push(`  Apple export part "${p.label}": ${p.files} files, ${p.csvNamed} named by its CSV, ${p.deleted} deleted, ${p.favorites} favorites, ${p.hidden} hidden`);
+  if (r.export?.rowsWithoutFileCount) lines.push(`  CSV rows naming no file: ${r.export.rowsWithoutFileCount} (${r.export.rowsWithoutFile.slice(0, 5).map((o) => o.name).join(", ")}${r.export.rowsWithoutFileCount > 5 ? ", ..." : ""}; --json lists them)`);
+  if (r.export?.filesWithoutRowCount) lines.push(`  Photos/videos no Photo Details row names: ${r.export.filesWithoutRowCount} (--json lists them)`);
+  return lines;
+}
+
+function toConvert(r: PlanRunSummary): string[] {
+  const n = r.needsConversion;
+  const e = r.estimate;
+  const lines = [
+    "",
+    kleur.bold("To convert"),
+    `  ${n.files} files, ${formatBytes(n.bytes)}: ${n.photos} HEIC/HEIF photos, ${n.videos} videos${n.hdrVideos ? ` (${n.hdrVideos} HDR, tone-mapped)` : ""}`,
+    `  Estimate: ${formatBytes(e.outputBytes)} of output, about ${formatDuration(e.seconds)} on ${e.cores} cores (${e.basis === "calibrated" ? `calibrated by the convert run of ${e.calibratedAt}` : "model, not yet calibrated on this machine"})`,
+  ];
+  if (r.destination.freeBytes !== null) {
+    const fit = r.destination.fits ? kleur.green("fits") : kleur.red("does NOT fit");
+    lines.push(`  Destination ${r.destination.path}: ${formatBytes(r.destination.freeBytes)} free, ${fit}`);
   }
-  if (newContent) {
+  const c = r.newContent;
+  if (c) {
     lines.push(
-      `  Already archived: ${newContent.archived} files; ${newContent.alreadyArchivedContent} more have the same content as archived files (not converted again). New: ${newContent.newFiles} files, ${formatBytes(newContent.newBytes)}`,
+      `  Already archived: ${c.archived} files; ${c.alreadyArchivedContent} more have the same content as archived files (not converted again). New: ${c.newFiles} files, ${formatBytes(c.newBytes)}`,
     );
   }
-  if (s.duplicates.groups) lines.push(`  Exact duplicates: ${s.duplicates.files} files, ${formatBytes(s.duplicates.bytes)} in ${s.duplicates.groups} groups`);
-  if (s.weakCaptureTime.files) {
-    lines.push("");
-    lines.push(b(kleur.yellow(`Capture time is only a guess for ${s.weakCaptureTime.files} files`)) + ` (${Object.entries(s.weakCaptureTime.bySource).map(([k, n]) => `${n} from the ${k === "mtime" ? "file date" : "file name"}`).join(", ")})`);
-    for (const p of s.weakCaptureTime.examples.slice(0, 5)) lines.push(`  ${p}`);
+  if (r.duplicates.groups) lines.push(`  Exact duplicates: ${r.duplicates.files} files, ${formatBytes(r.duplicates.bytes)} in ${r.duplicates.groups} groups`);
+  return lines;
+}
+
+/** Everything that will not be archived as it is, by name: the text summary hides nothing --json has. */
+function problems(r: PlanRunSummary): string[] {
+  const lines: string[] = [];
+  const weak = r.weakCaptureTime;
+  if (weak.files) {
+    const how = Object.entries(weak.bySource).map(([k, n]) => `${n} from the ${k === "mtime" ? "file date" : "file name"}`).join(", ");
+    lines.push("", kleur.bold(kleur.yellow(`Capture time is only a guess for ${weak.files} files`)) + ` (${how})`);
+    for (const p of weak.examples.slice(0, 5)) lines.push(`  ${p}`);
   }
-  if (s.unreadable.length) {
-    lines.push("");
-    lines.push(b(kleur.red(`Unreadable: ${s.unreadable.length} files`)));
-    for (const u of s.unreadable.slice(0, 50)) lines.push(`  ${u.path}: ${u.reason}`);
-    if (s.unreadable.length > 50) lines.push(`  ... and ${s.unreadable.length - 50} more (archive plan --json lists all)`);
-  }
-  if (scan.csvProblems.length) {
-    lines.push("");
-    lines.push(b(kleur.yellow(`Apple CSV problems: ${scan.csvProblems.length}`)));
-    for (const p of scan.csvProblems.slice(0, 10)) lines.push(`  ${p.path}: ${p.reason}`);
-  }
-  lines.push("");
-  lines.push(b(`Batches${s.batchSize ? ` (each under ${formatBytes(s.batchSize)})` : ""}`));
-  for (const bt of s.batches) {
+  lines.push(...listed(kleur.bold(kleur.red(`Unreadable: ${r.unreadable.length}`)), r.unreadable, "archive plan --json lists all"));
+  lines.push(...listed(kleur.bold(kleur.yellow(`Skipped, not archived: ${r.skipped.length} (folder links, FIFOs/devices, names that are not UTF-8)`)), r.skipped, "archive plan --json lists all"));
+  const mismatch = r.extensionMismatch.examples.map((m) => ({ path: m.path, reason: `a ${m.format.toUpperCase()} named .${m.extension}; its output is named after its content` }));
+  lines.push(...listed(kleur.bold(kleur.yellow(`Extension disagrees with the content: ${r.extensionMismatch.files}`)), mismatch, "archive plan --json lists 1,000"));
+  lines.push(...listed(kleur.bold(kleur.yellow(`Apple CSV problems: ${r.scan.csvProblems.length}`)), r.scan.csvProblems, "archive plan --json lists all"));
+  const u = r.unresolved;
+  if (u.unresolved) {
+    lines.push(
+      "",
+      kleur.red(`${u.unresolved} unreadable or skipped ${u.unresolved === 1 ? "entry is" : "entries are"} unresolved: the archive is not ready (convert, verify and run exit 1) until each is fixed and planned again, or accepted as lost with archive verify --accept-unreadable.`) +
+        (u.accepted ? ` ${u.accepted} accepted earlier.` : ""),
+    );
+  } else if (u.accepted) lines.push("", `${u.accepted} unreadable or skipped entries were accepted earlier (--accept-unreadable); they are not archived.`);
+  return lines;
+}
+
+function batches(r: PlanRunSummary): string[] {
+  const lines = ["", kleur.bold(`Batches${r.batchSize ? ` (each under ${formatBytes(r.batchSize)})` : ""}`)];
+  for (const bt of r.batches) {
     // the batch carries its own convert arguments (real dates) and why it exceeds the batch size, if it does
     lines.push(`  ${bt.name.padEnd(16)} ${String(bt.files).padStart(6)} files  ${formatBytes(bt.outputBytes).padStart(8)} out   archive convert ${bt.convertArgs.join(" ")}${bt.note ? `  (${bt.note})` : ""}`);
   }
-  ctx.out(lines.join("\n"));
+  return lines;
 }
