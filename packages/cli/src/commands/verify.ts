@@ -1,7 +1,8 @@
 import kleur from "kleur";
 import { createExifTool, startRun, finishRun } from "@archive/core";
 import { verify, verifySummary, type VerifyReport } from "@archive/verify";
-import { defineCommand, type Options } from "../command.js";
+import { EXIT, defineCommand, type Options } from "../command.js";
+import { ACCEPT_OPTIONS, acceptRequested, acceptedEntries, acceptedLines, unresolvedLines, unresolvedNow, type Unresolved } from "../unresolved.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
 import { afterFullVerify, runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
@@ -13,6 +14,7 @@ export const VERIFY_OPTIONS = {
     help: "fixity by size + mtime + inode against the hash cache (bytes not re-read), videos by ffprobe -count_packets; the report says so",
   },
   complete: { kind: "boolean", help: "items not converted yet are failures (use before the offsite copy)" },
+  ...ACCEPT_OPTIONS,
 } as const satisfies Options;
 
 const command = defineCommand({
@@ -33,7 +35,10 @@ Checks, in this order, and reports every failure with its file and reason:
                 match the container's)
 
 Items not converted yet are listed but pass, unless --complete.
-Exit code 0 only when every check passed; 1 when any failed.`,
+Source files or folders that could not be read (or were skipped: links, FIFOs) and are not
+accepted keep the exit code at 1 and the verdict at "not ready", even when every check passed;
+--accept-unreadable accepts them as not archived (recorded; plan and the report show it).
+Exit code 0 only when every check passed and nothing is unresolved; 1 otherwise.`,
   options: { ...VERIFY_OPTIONS, ...VERIFY_AT_OPTIONS },
   async run(ctx, values) {
     if (values.at !== undefined || values.sample !== undefined) return runVerifyAt(ctx, values);
@@ -41,6 +46,7 @@ Exit code 0 only when every check passed; 1 when any failed.`,
     const ws = workspaceFor(ctx, { readOnly: "auto" });
     const exiftool = createExifTool();
     try {
+      const accepted = values["accept-unreadable"] === true ? acceptRequested(ws.catalog, ws.readOnly) : null;
       const run = ws.readOnly ? null : startRun(ws.catalog, "verify");
       const report = await verify({
         workspace: ws.root,
@@ -52,13 +58,16 @@ Exit code 0 only when every check passed; 1 when any failed.`,
         signal: ctx.signal,
         readOnly: ws.readOnly,
       });
-      if (run !== null) finishRun(ws.catalog, run, "verify", report.ok ? "ok" : "failed", verifySummary(report));
+      const open = unresolvedNow(ws.catalog);
+      const ready = report.ok && open.total === 0;
+      const summary = { ...verifySummary(report), acceptedUnreadable: acceptedEntries(ws.catalog) };
+      if (run !== null) finishRun(ws.catalog, run, "verify", ready ? "ok" : report.ok ? "unresolved" : "failed", summary);
       else ctx.err(`The archive at ${ws.root} is read-only: nothing was written (the hash cache was only read; this run record is skipped).`);
       ctx.progress.clear();
-      if (ctx.opts.json) ctx.out(JSON.stringify(report, null, 2));
-      else printReport(ctx, report);
+      if (ctx.opts.json) ctx.out(JSON.stringify({ ...report, ready, unresolved: open, acceptedNow: accepted?.list ?? [] }, null, 2));
+      else printReport(ctx, report, open, accepted);
       await afterFullVerify(ctx, ws, report);
-      return report.ok ? 0 : 1;
+      return ready ? EXIT.ok : EXIT.attention;
     } finally {
       await exiftool.end();
       ws.close();
@@ -70,7 +79,7 @@ export default command;
 
 const MAX_LISTED = 50;
 
-function printReport(ctx: Context, r: VerifyReport): void {
+function printReport(ctx: Context, r: VerifyReport, open: Unresolved, accepted: Unresolved | null): void {
   const lines: string[] = [];
   lines.push(kleur.bold(`Verify ${r.workspace}${r.quick ? " (--quick)" : ""}`));
   const w = Math.max(...r.checks.map((c) => c.name.length));
@@ -101,7 +110,11 @@ function printReport(ctx: Context, r: VerifyReport): void {
     for (const p of r.notConvertedYet.slice(0, 10)) lines.push(`  ${p}`);
     if (r.notConvertedYet.length > 10) lines.push(`  ... and ${r.notConvertedYet.length - 10} more`);
   }
+  if (accepted?.total) lines.push("", ...acceptedLines(accepted));
+  if (open.total) lines.push("", ...unresolvedLines(open));
   lines.push("");
-  lines.push(r.ok ? kleur.green(kleur.bold("All checks passed.")) : kleur.red(kleur.bold("Verification FAILED: see the failures above.")));
+  if (!r.ok) lines.push(kleur.red(kleur.bold("Verification FAILED: see the failures above.")));
+  else if (open.total) lines.push(kleur.yellow(kleur.bold(`All checks passed, but the archive is NOT ready: ${open.total} unresolved (above).`)));
+  else lines.push(kleur.green(kleur.bold("All checks passed.")));
   ctx.out(lines.join("\n"));
 }
