@@ -23,3 +23,4 @@ export * from "./media/heif-aux.js";
 export * from "./format.js";
 export * from "./source/zip.js";
 export * from "./source/members.js";
+export * from "./source/organisation-xmp.js";

@@ -1,0 +1,43 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { hasTool, tempDir } from "../../../../test/support.js";
+import { parseCaptureTime } from "../time.js";
+import { hierarchicalSubjects, organisationXmp, writeOrganisationSidecar } from "./organisation-xmp.js";
+
+const haveExiftool = await hasTool("exiftool", ["-ver"]);
+const run = promisify(execFile);
+
+describe("the export's organisation as XMP", () => {
+  const org = {
+    favorite: true,
+    hidden: true,
+    collections: [
+      { kind: "album" as const, name: "Vacation & <Beach>" },
+      { kind: "memory" as const, name: "Summer 2022" },
+      { kind: "shared" as const, name: "Family|Trip" },
+    ],
+    csvDate: parseCaptureTime("2022:06:04 12:11:00+00:00"),
+  };
+
+  it("names collections under Albums|, Memories|, Shared Albums| (a | in a name cannot split it)", () => {
+    expect(hierarchicalSubjects(org)).toEqual(["Albums|Vacation & <Beach>", "Memories|Summer 2022", "Shared Albums|Family/Trip"]);
+    expect(organisationXmp(org)).toContain("Vacation &amp; &lt;Beach&gt;");
+  });
+
+  it.skipIf(!haveExiftool)("a sidecar NAME.EXT.xmp that exiftool reads back", async () => {
+    const dir = await tempDir("archive-xmp-");
+    const sidecar = await writeOrganisationSidecar(join(dir, "IMG_0001.JPG"), org);
+    expect(sidecar).toBe(join(dir, "IMG_0001.JPG.xmp"));
+    const { stdout } = await run("exiftool", ["-j", "-XMP:all", sidecar]);
+    const [tags] = JSON.parse(stdout) as Record<string, unknown>[];
+    expect(tags).toMatchObject({
+      Rating: 5,
+      Subject: ["Vacation & <Beach>", "Summer 2022", "Family|Trip"],
+      HierarchicalSubject: ["Albums|Vacation & <Beach>", "Memories|Summer 2022", "Shared Albums|Family/Trip"],
+      DateTimeOriginal: "2022:06:04 12:11:00+00:00",
+      Hidden: true,
+    });
+  });
+});

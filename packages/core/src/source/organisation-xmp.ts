@@ -1,0 +1,74 @@
+// The library's organisation as XMP (issue 10): favorites as xmp:Rating 5, albums, memories and
+// shared albums as keywords (dc:subject) and as Lightroom hierarchical keywords ("Albums|X"), a
+// date from Apple's CSV where the file had none, hidden as our own flag (no standard says it).
+// A byte-exact copy is never modified: the packet goes into a sidecar NAME.EXT.xmp beside it,
+// the form digiKam, darktable and Immich read.
+import { writeFile } from "node:fs/promises";
+import { writeAtomically } from "../fsutil.js";
+import type { CaptureTime } from "../time.js";
+
+/** The namespace of the flags no standard XMP schema has (today: hidden). */
+export const ARCHIVE_XMP_NS = "http://ns.archive.invalid/1.0/";
+
+/** What the export says about one item. */
+export interface ItemOrganisationXmp {
+  favorite: boolean;
+  hidden: boolean;
+  collections: readonly { kind: "album" | "memory" | "shared"; name: string }[];
+  /** Apple's originalCreationDate, only when the file records no date of its own. */
+  csvDate?: CaptureTime | null;
+}
+
+const HIERARCHY = { album: "Albums", memory: "Memories", shared: "Shared Albums" } as const;
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** Lightroom's hierarchy separator is "|": a "|" inside a name would split it, so it becomes "/". */
+const level = (s: string) => s.replace(/\|/g, "/");
+
+/** The hierarchical keywords of an item ("Albums|Vacation", "Memories|...", "Shared Albums|..."). */
+export function hierarchicalSubjects(o: ItemOrganisationXmp): string[] {
+  return o.collections.map((c) => `${HIERARCHY[c.kind]}|${level(c.name)}`);
+}
+
+/** True when the item has anything worth a sidecar. */
+export function hasOrganisation(o: ItemOrganisationXmp): boolean {
+  return o.favorite || o.hidden || o.collections.length > 0 || !!o.csvDate;
+}
+
+function bag(tag: string, items: readonly string[]): string {
+  if (!items.length) return "";
+  return `   <${tag}>\n    <rdf:Bag>\n${items.map((i) => `     <rdf:li>${esc(i)}</rdf:li>`).join("\n")}\n    </rdf:Bag>\n   </${tag}>\n`;
+}
+
+/** An XMP date: local time with its offset ("2022-06-04T12:11:00+00:00"). */
+function xmpDate(c: CaptureTime): string {
+  return `${c.local}${c.offset ?? ""}`;
+}
+
+/** A complete XMP packet (a sidecar's whole content) for the item's organisation. */
+export function organisationXmp(o: ItemOrganisationXmp): string {
+  const attrs = [
+    o.favorite ? ` xmp:Rating="5"` : "",
+    o.hidden ? ` archive:Hidden="True"` : "",
+    o.csvDate ? ` exif:DateTimeOriginal="${esc(xmpDate(o.csvDate))}" photoshop:DateCreated="${esc(xmpDate(o.csvDate))}"` : "",
+  ].join("");
+  const names = [...new Set(o.collections.map((c) => c.name))];
+  return (
+    `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>\n` +
+    `<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n` +
+    `  <rdf:Description rdf:about=""\n    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n    xmlns:dc="http://purl.org/dc/elements/1.1/"\n` +
+    `    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"\n    xmlns:exif="http://ns.adobe.com/exif/1.0/"\n` +
+    `    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"\n    xmlns:archive="${ARCHIVE_XMP_NS}"${attrs}>\n` +
+    bag("dc:subject", names) +
+    bag("lr:hierarchicalSubject", hierarchicalSubjects(o)) +
+    `  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>\n`
+  );
+}
+
+/** Write the sidecar `<file>.xmp` beside an output (atomically: temp name, then rename). */
+export async function writeOrganisationSidecar(outputPath: string, o: ItemOrganisationXmp): Promise<string> {
+  const sidecar = `${outputPath}.xmp`;
+  await writeAtomically(sidecar, (tmp) => writeFile(tmp, organisationXmp(o), "utf8"));
+  return sidecar;
+}
