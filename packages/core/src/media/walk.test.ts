@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +95,33 @@ describe("walkTree", () => {
     try {
       const es = await collect(dir);
       expect(byPath(es)).toMatchObject({ "ok.jpg": "file", locked: "unreadable" });
+    } finally {
+      chmodSync(join(dir, "locked"), 0o755);
+    }
+  });
+
+  // root opens every folder, so the same check runs as `nobody` (through the built walker)
+  const dist = join(__dirname, "../../dist/index.js");
+  const asNobody = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0 && existsSync(dist);
+  it.skipIf(!asNobody)("as nobody: a chmod 000 folder is one unreadable entry and the walk goes on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "archive-walk-nobody-"));
+    mkdirSync(join(dir, "locked"));
+    writeFileSync(join(dir, "locked", "IMG_1.jpg"), "x");
+    writeFileSync(join(dir, "ok.jpg"), "ok");
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, "locked"), 0o000);
+    const script = `import { walkTree } from ${JSON.stringify(dist)};
+      const out = []; for await (const e of walkTree(process.argv[1])) out.push({ kind: e.kind, path: e.path, dir: e.dir, reason: e.reason });
+      console.log(JSON.stringify(out));`;
+    try {
+      const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "--input-type=module", "-e", script, dir], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const es = JSON.parse(r.stdout) as WalkEntry[];
+      expect(es).toEqual(expect.arrayContaining([
+        expect.objectContaining({ kind: "file", path: "ok.jpg" }),
+        expect.objectContaining({ kind: "unreadable", path: "locked", dir: true, reason: expect.stringMatching(/EACCES/) }),
+      ]));
+      expect(es).toHaveLength(2);
     } finally {
       chmodSync(join(dir, "locked"), 0o755);
     }
