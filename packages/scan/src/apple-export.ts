@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { Catalog, CollectionKind } from "@archive/core";
+import type { Catalog, CollectionKind, CsvItem } from "@archive/core";
 import {
   addOrphanRow,
   addToCollection,
@@ -175,14 +175,12 @@ function applySharedAlbums(catalog: Catalog): void {
  */
 export async function applyLibraryExports(catalog: Catalog, onlySource?: number): Promise<ExportResult> {
   const items = csvItems(catalog);
-  const zips = new Map<string, Map<string, Promise<Buffer>>>();
-  const csvs: ExportCsv[] = items.map((it) => {
-    if (it.container === null || it.member === null) return { sourceId: it.sourceId, relPath: it.relPath, read: () => readFile(join(it.root, it.relPath)) };
-    const wanted = zips.get(it.container) ?? new Map<string, Promise<Buffer>>();
-    zips.set(it.container, wanted);
-    return { sourceId: it.sourceId, relPath: it.relPath, read: () => readZipCsvs(it.container!, wanted).then(() => wanted.get(it.member!)!) };
-  });
-  for (const [zip, wanted] of zips) for (const it of items) if (it.container === zip && it.member) wanted.set(it.member, Promise.resolve(Buffer.alloc(0)));
+  const fromZip = zipCsvReader(items);
+  const csvs: ExportCsv[] = items.map((it) => ({
+    sourceId: it.sourceId,
+    relPath: it.relPath,
+    read: () => (it.container !== null && it.member !== null ? fromZip(it.container, it.member) : readFile(join(it.root, it.relPath))),
+  }));
   const result = await applyExport(catalog, csvs);
   if (onlySource !== undefined) {
     const mine = new Set(items.filter((i) => i.sourceId === onlySource).map((i) => i.relPath));
@@ -191,26 +189,35 @@ export async function applyLibraryExports(catalog: Catalog, onlySource?: number)
   return result;
 }
 
-const zipReads = new WeakMap<Map<string, Promise<Buffer>>, Promise<void>>();
+/** A CSV larger than this is read only this far (a 100,000-row Photo Details CSV is ~10 MB). */
+const MAX_CSV_BYTES = 64 * 1024 * 1024;
 
-/** Read the wanted CSV members of one zip in a single pass over its central directory. */
-function readZipCsvs(zip: string, wanted: Map<string, Promise<Buffer>>): Promise<void> {
-  let done = zipReads.get(wanted);
-  if (done) return done;
-  done = (async () => {
-    const part = await ZipPart.open(zip);
-    try {
-      for await (const m of part.members()) {
-        if ("reason" in m || !wanted.has(m.path)) continue;
-        wanted.set(m.path, part.head(m, 64 * 1024 * 1024));
-        await wanted.get(m.path);
-      }
-    } finally {
-      await part.close();
-    }
-  })();
-  zipReads.set(wanted, done);
-  return done;
+/** Reads the CSV members of each zip in one pass over its central directory, on first need. */
+function zipCsvReader(items: readonly CsvItem[]): (zip: string, member: string) => Promise<Buffer> {
+  const wanted = new Map<string, Set<string>>();
+  for (const it of items) {
+    if (it.container === null || it.member === null) continue;
+    wanted.set(it.container, (wanted.get(it.container) ?? new Set()).add(it.member));
+  }
+  const loaded = new Map<string, Promise<Map<string, Buffer>>>();
+  return async (zip, member) => {
+    let all = loaded.get(zip);
+    if (!all) loaded.set(zip, (all = readMembers(zip, wanted.get(zip) ?? new Set())));
+    const buf = (await all).get(member);
+    if (!buf) throw new Error(`${member} is no longer in ${zip}`);
+    return buf;
+  };
+}
+
+async function readMembers(zip: string, names: ReadonlySet<string>): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const part = await ZipPart.open(zip);
+  try {
+    for await (const m of part.members()) if (!("reason" in m) && names.has(m.path)) out.set(m.path, await part.head(m, MAX_CSV_BYTES));
+  } finally {
+    await part.close();
+  }
+  return out;
 }
 
 /** The folder scan's call: applies the whole library's export; returns this source's problems. */
