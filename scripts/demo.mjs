@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // The main job on the committed sample library: plan -> convert -> manifest -> verify, then dedupe.
 // Output goes to ./demo-archive (git-ignored); run it again to see the incremental re-run.
+// The closing lines are built from what the archive holds afterwards (archive list --json), never
+// assumed: a stage that could not proceed, a video left pending or an unreadable file is named.
+// Exit code: the same meaning as every archive command (0 ready, 1 something to look at,
+// 2 usage, 3 could not proceed, 130 interrupted).
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,24 +17,67 @@ const dest = join(repo, "demo-archive");
 
 if (!existsSync(library)) {
   console.error(`demo: the sample library is missing at ${library}`);
-  process.exit(2);
+  process.exit(3);
 }
 if (process.argv.includes("--fresh")) rmSync(dest, { recursive: true, force: true });
 
+/** Run `archive ARGS` in front of the user; its exit code. */
 function archive(...args) {
   console.log(`\n$ archive ${args.join(" ")}`);
   try {
     execFileSync(process.execPath, [cli, ...args], { stdio: "inherit" });
     return 0;
   } catch (err) {
-    return err.status ?? 1;
+    return err.status ?? 3;
   }
 }
 
-// The sample holds a deliberately corrupt file: `run` lists it as unreadable (a recorded reason,
-// not a failed stage) and still proves everything else.
-const code = archive("run", library, "-C", dest);
-archive("dedupe", "-C", dest);
-console.log(`\nThe archive is in ${dest}: converted/ holds the JPEG/MP4 copies, manifest-sha256.txt the checksums.`);
-console.log(`Try: (cd ${dest} && sha256sum -c --quiet manifest-sha256.txt && echo fixity OK)`);
+/** Every source item with its status, from `archive list --json` (one JSON object per line). */
+function items() {
+  try {
+    const out = execFileSync(process.execPath, [cli, "list", "-C", dest, "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 << 20 });
+    return out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/** Files under a folder, recursively (0 when it does not exist). */
+function countFiles(dir) {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).length;
+}
+
+const name = (e) => e.source.slice(library.length + 1) || e.source;
+
+let code = archive("run", library, "-C", dest);
+const unreadable = items().filter((e) => e.status === "unreadable");
+if (code === 1 && unreadable.length) {
+  // what a person does next: look at the named file, and (a better copy being nowhere) accept it as lost
+  console.log(`\nThe sample holds ${unreadable.length === 1 ? "a deliberately corrupt file" : "deliberately corrupt files"}: ${unreadable.map(name).join(", ")}.`);
+  console.log("No better copy exists, so accept it as not archived (recorded, and shown in the report):");
+  code = archive("verify", "-C", dest, "--accept-unreadable");
+}
+if (code <= 1) {
+  const dedupe = archive("dedupe", "-C", dest);
+  if (dedupe !== 0 && code === 0) code = dedupe;
+}
+
+const all = items();
+const by = (s) => all.filter((e) => e.status === s);
+console.log("\nWhat happened:");
+if (!all.length) console.log(`  nothing was catalogued in ${dest} (see the messages above).`);
+else {
+  console.log(`  ${all.length} source items: ${by("archived").length} archived, ${by("duplicate").length} exact duplicates of archived items, ${by("unreadable").length} unreadable, ${by("pending").length} not converted yet.`);
+  console.log(`  ${dest}/converted/ holds ${countFiles(join(dest, "converted"))} files; manifest-sha256.txt ${existsSync(join(dest, "manifest-sha256.txt")) ? "their checksums" : "does not exist yet"}.`);
+  // exit 0 with an unreadable item means it was accepted (now or in an earlier run): verify says so otherwise
+  for (const e of by("unreadable")) console.log(`  unreadable, ${code === 0 ? "accepted as lost" : "NOT accepted"}: ${name(e)}: ${e.reason ?? "no reason recorded"}`);
+  for (const e of by("pending").slice(0, 10)) console.log(`  not converted yet: ${name(e)}${e.reason ? `: ${e.reason}` : ""}`);
+}
+if (code === 0) {
+  console.log(`\nThe archive in ${dest} is verified: every item is archived or accepted.`);
+  console.log(`Try: (cd ${dest} && sha256sum -c --quiet manifest-sha256.txt && echo fixity OK)`);
+} else {
+  console.log(`\nThe archive in ${dest} is NOT ready (exit ${code}): see the messages above.`);
+}
 process.exit(code);
