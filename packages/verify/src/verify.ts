@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { noEvents, resolveTool, throttleProgress, type Catalog, type ExifTool, type OnEvent, type VerifySummary } from "@archive/core";
-import { checkCompleteness } from "./completeness.js";
+import { checkCompleteness, type ItemOutcome } from "./completeness.js";
+import type { PathReason } from "./evidence.js";
 import { checkDecode } from "./decode.js";
 import { checkFixity } from "./fixity.js";
 import { checkMetadata } from "./metadata.js";
@@ -26,6 +27,8 @@ export interface VerifyOptions {
   checks?: readonly CheckName[];
   /** The archive is read-only: write nothing (the hash cache is only read). */
   readOnly?: boolean;
+  /** Unreadable items and walk problems count as accepted (the caller records the acceptance). */
+  acceptUnreadable?: boolean;
   onEvent?: OnEvent;
   signal?: AbortSignal;
 }
@@ -36,10 +39,47 @@ export interface VerifyReport {
   complete: boolean;
   workspace: string;
   checks: CheckResult[];
-  /** Source items with no job yet ("not converted yet"): listed; failures only with `complete`. */
+  /** Source items whose current content is in no output yet: listed; failures only with `complete`. */
   notConvertedYet: string[];
+  /**
+   * Unreadable items and walk problems (issue 14 #4): `unresolved` nobody accepted (named; failures
+   * only with `complete`), `accepted` before or with `acceptUnreadable` (not archived).
+   */
+  unreadable: { unresolved: PathReason[]; accepted: PathReason[] };
   startedAt: string;
   durationMs: number;
+}
+
+/** Metadata parity, or a skipped check when no ExifTool was given. */
+function metadataTask(o: VerifyOptions, outcomes: Map<number, ItemOutcome>, concurrency: number, onEvent: OnEvent): Promise<CheckResult> {
+  if (!o.exiftool) {
+    const c = newCheck("metadata");
+    c.notes.push("skipped: no exiftool given");
+    return Promise.resolve(c);
+  }
+  return checkMetadata({
+    catalog: o.catalog,
+    workspace: o.workspace,
+    exiftool: o.exiftool,
+    outcomes,
+    concurrency: Math.max(1, Math.min(concurrency, 4)),
+    onEvent,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+}
+
+/** Decode every file the manifest lists that is on disk. */
+function decodeTask(o: VerifyOptions, manifest: ReadonlyMap<string, string>, quick: boolean, concurrency: number, onEvent: OnEvent): Promise<CheckResult> {
+  const files = [...manifest.keys()].map((rel) => ({ rel, abs: join(o.workspace, rel) })).filter((f) => existsSync(f.abs));
+  return checkDecode({
+    files,
+    ffmpeg: resolveTool("ffmpeg", o.ffmpeg).path,
+    ffprobe: resolveTool("ffprobe", o.ffprobe).path,
+    quick,
+    concurrency,
+    onEvent,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
 }
 
 /**
@@ -54,61 +94,36 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const complete = options.complete ?? false;
   const concurrency = options.concurrency ?? availableParallelism();
   const want = new Set<CheckName>(options.checks ?? ["fixity", "completeness", "metadata", "decode"]);
-  const sig = options.signal ? { signal: options.signal } : {};
   const checks: CheckResult[] = [];
-
-  const fixity = await checkFixity({ workspace: options.workspace, catalog: options.catalog, quick, readOnly: options.readOnly ?? false, onEvent, ...sig });
+  const fixity = await checkFixity({
+    workspace: options.workspace,
+    catalog: options.catalog,
+    quick,
+    readOnly: options.readOnly ?? false,
+    onEvent,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   if (want.has("fixity")) checks.push(fixity.check);
-  const { check: completeness, outcomes, pending } = checkCompleteness({
+  const c = checkCompleteness({
     workspace: options.workspace,
     catalog: options.catalog,
     complete,
+    acceptUnreadable: options.acceptUnreadable ?? false,
     manifest: fixity.manifest,
   });
-  if (want.has("completeness")) checks.push(completeness);
-
+  if (want.has("completeness")) checks.push(c.check);
   const tasks: Promise<CheckResult>[] = [];
-  if (want.has("metadata")) {
-    if (options.exiftool) {
-      tasks.push(
-        checkMetadata({
-          catalog: options.catalog,
-          workspace: options.workspace,
-          exiftool: options.exiftool,
-          outcomes,
-          concurrency: Math.max(1, Math.min(concurrency, 4)),
-          onEvent,
-          ...sig,
-        }),
-      );
-    } else {
-      const c = newCheck("metadata");
-      c.notes.push("skipped: no exiftool given");
-      tasks.push(Promise.resolve(c));
-    }
-  }
-  if (want.has("decode")) {
-    const files = [...fixity.manifest.keys()].map((rel) => ({ rel, abs: join(options.workspace, rel) })).filter((f) => existsSync(f.abs));
-    tasks.push(
-      checkDecode({
-        files,
-        ffmpeg: resolveTool("ffmpeg", options.ffmpeg).path,
-        ffprobe: resolveTool("ffprobe", options.ffprobe).path,
-        quick,
-        concurrency,
-        onEvent,
-        ...sig,
-      }),
-    );
-  }
+  if (want.has("metadata")) tasks.push(metadataTask(options, c.outcomes, concurrency, onEvent));
+  if (want.has("decode")) tasks.push(decodeTask(options, fixity.manifest, quick, concurrency, onEvent));
   checks.push(...(await Promise.all(tasks)));
   return {
-    ok: checks.every((c) => c.failed === 0),
+    ok: checks.every((x) => x.failed === 0),
     quick,
     complete,
     workspace: options.workspace,
     checks,
-    notConvertedYet: pending,
+    notConvertedYet: c.pending,
+    unreadable: { unresolved: c.unresolved, accepted: c.accepted },
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
   };
@@ -122,7 +137,7 @@ export function verifySummary(r: VerifyReport): VerifySummary {
     complete: r.complete,
     checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
     notConvertedYet: r.notConvertedYet.length,
-    acceptedUnreadable: [],
+    acceptedUnreadable: r.unreadable.accepted.slice(0, 1000),
     // capped: a broken disk can fail everything
     failures: r.checks.flatMap((c) => c.failures.map((f) => ({ check: c.name, path: f.path, reason: f.reason }))).slice(0, 1000),
   };
