@@ -8,7 +8,8 @@ const commands: Command[] = await loadCommands();
 describe("command definitions", () => {
   it("are registered under their own name, in workflow order", () => {
     expect(commands.map((c) => c.name)).toEqual(Object.keys(COMMANDS));
-    expect(Object.keys(COMMANDS).slice(0, 7)).toEqual(["plan", "convert", "manifest", "verify", "dedupe", "report", "run"]);
+    const core = ["plan", "convert", "manifest", "verify", "dedupe", "report", "run"];
+    expect(Object.keys(COMMANDS).filter((n) => core.includes(n))).toEqual(core);
   });
 
   it.each(Object.keys(COMMANDS))("%s: every option has help, a known kind, and no clash with the global options", (name) => {
