@@ -72,3 +72,10 @@ export function acceptRequested(cat: Catalog, readOnly: boolean): Unresolved {
   }
   return acceptAll(cat);
 }
+
+/** Source paths (relative to their source) of unreadable items the user accepted: not "something to look at" any more. */
+export function acceptedItemPaths(cat: Catalog): Set<string> {
+  const out = new Set<string>();
+  for (const r of listProblemsAndUnreadable(cat)) if (r.acceptedAt !== null && r.kind === "item") out.add(r.path);
+  return out;
+}
