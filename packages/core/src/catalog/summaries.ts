@@ -10,7 +10,7 @@ import type { ExportLedger } from "./export.js";
 export interface RunSummaries {
   scan: ScanSummary;
   plan: PlanRunSummary;
-  convert: unknown;
+  convert: ConvertSummary;
   manifest: unknown; // ManifestSummary once the CLI call sites pass it (verify helper)
   verify: unknown; // VerifySummary, likewise
   dedupe: unknown; // DedupeSummary, likewise
@@ -177,4 +177,41 @@ export interface ScanSummary {
   skipped?: number;
   /** System droppings skipped (.DS_Store, ._*, Thumbs.db, @eaDir). */
   ignored?: number;
+}
+
+/** Measured conversion speeds and size ratios (convert writes them, `plan` estimates with them). */
+export interface ConvertCalibration {
+  /** Seconds per HEIC photo on one core. */
+  photoSeconds: number;
+  /** Core-seconds of encoding per second of video. */
+  videoSecondsPerSecond: number;
+  heicToJpegBytes?: number;
+  hevcToH264Bytes?: number;
+  measuredAt: string;
+}
+
+/** `archive convert`: counts per outcome, what --redo replaced, and the calibration it measured. */
+export interface ConvertSummary {
+  selected: number;
+  converted: number;
+  copied: number;
+  linked: number;
+  duplicates: number;
+  alreadyDone: number;
+  skipped: number;
+  failed: number;
+  warnings: number;
+  pending: number;
+  /** Archived outputs whose bytes no longer match the journal (fixity failures). */
+  fixity: number;
+  renamed: number;
+  unresolved: number;
+  /** Outputs replaced by `convert --redo`, with the hash each replaced. */
+  redone: { path: string; output: string; replacedSha256: string | null; replacedAt: string | null }[];
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  ffmpeg: string | null;
+  stoppedEarly: boolean;
+  calibration?: ConvertCalibration;
 }

@@ -1,0 +1,95 @@
+import { constants as fsc } from "node:fs";
+import { copyFile, link, stat } from "node:fs/promises";
+import { posix } from "node:path";
+import { insideWorkspace, setMtime, writeAtomically, type ConvertItemRow } from "@archive/core";
+import { sourceOf, type RunContext } from "./context.js";
+import { outputDir } from "./layout.js";
+import { convertHeif } from "./photo.js";
+import type { Action } from "./types.js";
+import { convertVideo } from "./video.js";
+
+/** What the write step produced: the output in place, its hash, and what the journal records. */
+export interface Written {
+  action: Exclude<Action, "duplicate">;
+  size: number;
+  sha256: string;
+  params: Record<string, unknown>;
+  warnings: string[];
+  seconds: number;
+  /** A video's encode time and source duration (for the calibration). */
+  encode?: { seconds: number; duration: number };
+}
+
+/** One item's output bytes into `tmp`; returns the action actually used (a link may fall back to a copy). */
+async function produce(ctx: RunContext, it: ConvertItemRow, action: Written["action"], tmp: string, w: Written): Promise<Written["action"]> {
+  const src = sourceOf(it);
+  if (action === "convert" && it.kind === "video") await produceVideo(ctx, it, src, tmp, w);
+  else if (action === "convert") await producePhoto(ctx, it, src, tmp, w);
+  else if (action === "link") {
+    try {
+      await link(src, tmp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EXDEV" && code !== "EPERM") throw err;
+      w.warnings.push(`cannot hard-link across file systems (${code}); copied instead`);
+      action = "copy";
+      await copyFile(src, tmp, fsc.COPYFILE_FICLONE);
+    }
+  } else await copyFile(src, tmp, fsc.COPYFILE_FICLONE);
+  // a hard link shares the source's inode: never touch its times
+  if (action !== "link" && it.capture_utc_ms !== null) await setMtime(tmp, it.capture_utc_ms);
+  return action;
+}
+
+async function produceVideo(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
+  const v = await convertVideo(ctx.video!, ctx.exiftool, src, tmp, ctx.signal);
+  w.warnings.push(...v.warnings);
+  Object.assign(w.params, { codec: "h264", crf: 20, preset: "veryfast", hdrToneMapped: v.hdr });
+  if (it.width && it.height && (v.width !== it.width || v.height !== it.height)) {
+    w.warnings.push(`displayed size ${v.width}x${v.height} differs from the source's ${it.width}x${it.height}`);
+  }
+  w.encode = { seconds: v.encodeSeconds, duration: v.sourceDuration };
+}
+
+async function producePhoto(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
+  const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr });
+  w.warnings.push(...p.warnings);
+  Object.assign(w.params, { quality: ctx.quality, icc: p.icc, gainMap: p.gainMap });
+  if (it.width && it.height && (p.displayWidth !== it.width || p.displayHeight !== it.height)) {
+    throw new Error(`displayed size ${p.displayWidth}x${p.displayHeight} differs from the source's ${it.width}x${it.height}`);
+  }
+}
+
+/** With --keep-originals: the byte-exact source beside the conversion, under originals/. */
+async function keepOriginal(ctx: RunContext, it: ConvertItemRow, outStem: string, srcExt: string, prefix: string): Promise<string> {
+  const rel = posix.join(outputDir("originals", ctx.layout, it, prefix), `${outStem}${srcExt}`);
+  await writeAtomically(insideWorkspace(ctx.root, rel), async (tmp) => {
+    await copyFile(sourceOf(it), tmp, fsc.COPYFILE_FICLONE);
+    if (it.capture_utc_ms !== null) await setMtime(tmp, it.capture_utc_ms);
+  });
+  return rel;
+}
+
+/**
+ * Write one output: produced under a temporary name and renamed into place, then hashed once
+ * (that hash goes into the journal, the hash cache and, through the journal, the manifest).
+ */
+export async function writeOutput(
+  ctx: RunContext,
+  it: ConvertItemRow,
+  action: Written["action"],
+  out: { rel: string; stem: string; srcExt: string; prefix: string },
+): Promise<Written> {
+  const w: Written = { action, size: 0, sha256: "", params: { layout: ctx.layout }, warnings: [], seconds: 0 };
+  const finalAbs = insideWorkspace(ctx.root, out.rel);
+  const t0 = Date.now();
+  w.action = await writeAtomically(finalAbs, (tmp) => produce(ctx, it, action, tmp, w));
+  w.seconds = (Date.now() - t0) / 1000;
+  const st = await stat(finalAbs);
+  w.size = st.size;
+  w.sha256 = (await ctx.hashes.hash(finalAbs)).sha256;
+  ctx.cache.store(out.rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, w.sha256);
+  if (ctx.keepOriginals && action === "convert") w.params.original = await keepOriginal(ctx, it, out.stem, out.srcExt, out.prefix);
+  if (w.warnings.length) w.params.warnings = w.warnings;
+  return w;
+}
