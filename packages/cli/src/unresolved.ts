@@ -2,7 +2,7 @@
 // unreadable folders, skipped links/FIFOs): it keeps convert, verify and run at exit 1 and from
 // saying "ready" until it is fixed and planned again, or accepted with --accept-unreadable.
 import kleur from "kleur";
-import { ArchiveError, acceptUnresolved, countUnresolved, listProblemsAndUnreadable, listUnresolved, type Catalog, type PathReason, type UnresolvedRow } from "@archive/core";
+import { acceptUnresolved, countUnresolved, listProblemsAndUnreadable, listUnresolved, type Catalog, type PathReason, type UnresolvedRow } from "@archive/core";
 import type { Options } from "./command.js";
 
 /** --accept-unreadable, for verify (and so for run). */
@@ -16,7 +16,7 @@ export const ACCEPT_OPTIONS = {
 /** The unresolved entries: how many, and the first `limit` by source and path. */
 export interface Unresolved {
   total: number;
-  list: UnresolvedRow[];
+  list: PathReason[];
 }
 
 /** What is unresolved now (the list capped at `limit`; the total is exact). */
@@ -36,16 +36,6 @@ export function acceptAll(cat: Catalog, limit = 1000): Unresolved {
   return before;
 }
 
-/** Every accepted entry (for the verify run record), at most `limit`. */
-export function acceptedEntries(cat: Catalog, limit = 1000): PathReason[] {
-  const out: PathReason[] = [];
-  for (const r of listProblemsAndUnreadable(cat)) {
-    if (out.length >= limit) break;
-    if (r.acceptedAt !== null) out.push({ path: r.path, reason: r.reason });
-  }
-  return out;
-}
-
 /** The text lines naming unresolved entries and the two ways out. */
 export function unresolvedLines(u: Unresolved): string[] {
   if (!u.total) return [];
@@ -63,14 +53,6 @@ export function acceptedLines(u: Unresolved): string[] {
   for (const r of u.list.slice(0, 50)) lines.push(`  ${JSON.stringify(r.path)}: ${r.reason}`);
   if (u.total > 50) lines.push(`  ... and ${u.total - 50} more`);
   return lines;
-}
-
-/** --accept-unreadable writes the acceptance into the catalog: refused (exit 3) on a read-only archive. */
-export function acceptRequested(cat: Catalog, readOnly: boolean): Unresolved {
-  if (readOnly) {
-    throw new ArchiveError("E_READ_ONLY", "--accept-unreadable records the acceptance in the catalog, and this archive is read-only; run it where the workspace is writable");
-  }
-  return acceptAll(cat);
 }
 
 /** Source paths (relative to their source) of unreadable items the user accepted: not "something to look at" any more. */

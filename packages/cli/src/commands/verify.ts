@@ -2,7 +2,7 @@ import kleur from "kleur";
 import { createExifTool, startRun, finishRun } from "@archive/core";
 import { verify, verifySummary, type VerifyReport } from "@archive/verify";
 import { EXIT, defineCommand, type Options } from "../command.js";
-import { ACCEPT_OPTIONS, acceptRequested, acceptedEntries, acceptedLines, unresolvedLines, unresolvedNow, type Unresolved } from "../unresolved.js";
+import { ACCEPT_OPTIONS, acceptAll, acceptedLines, unresolvedLines, type Unresolved } from "../unresolved.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
 import { afterFullVerify, runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
@@ -46,7 +46,10 @@ Exit code 0 only when every check passed and nothing is unresolved; 1 otherwise.
     const ws = workspaceFor(ctx, { readOnly: "auto" });
     const exiftool = createExifTool();
     try {
-      const accepted = values["accept-unreadable"] === true ? acceptRequested(ws.catalog, ws.readOnly) : null;
+      const accept = values["accept-unreadable"] === true;
+      // recorded in the catalog; a read-only archive accepts them for this run only (and says so)
+      const accepted = accept && !ws.readOnly ? acceptAll(ws.catalog) : null;
+      if (accept && ws.readOnly) ctx.err("--accept-unreadable: the archive is read-only, so the acceptance counts for this run only and is not recorded.");
       const run = ws.readOnly ? null : startRun(ws.catalog, "verify");
       const report = await verify({
         workspace: ws.root,
@@ -57,14 +60,15 @@ Exit code 0 only when every check passed and nothing is unresolved; 1 otherwise.
         onEvent: ctx.onEvent,
         signal: ctx.signal,
         readOnly: ws.readOnly,
+        acceptUnreadable: accept,
       });
-      const open = unresolvedNow(ws.catalog);
+      // unresolved keeps verify at 1 even without --complete (where the library fails them too)
+      const open: Unresolved = { total: report.unreadable.unresolved.length, list: report.unreadable.unresolved.slice(0, 50) };
       const ready = report.ok && open.total === 0;
-      const summary = { ...verifySummary(report), acceptedUnreadable: acceptedEntries(ws.catalog) };
-      if (run !== null) finishRun(ws.catalog, run, "verify", ready ? "ok" : report.ok ? "unresolved" : "failed", summary);
+      if (run !== null) finishRun(ws.catalog, run, "verify", ready ? "ok" : report.ok ? "unresolved" : "failed", verifySummary(report));
       else ctx.err(`The archive at ${ws.root} is read-only: nothing was written (the hash cache was only read; this run record is skipped).`);
       ctx.progress.clear();
-      if (ctx.opts.json) ctx.out(JSON.stringify({ ...report, ready, unresolved: open, acceptedNow: accepted?.list ?? [] }, null, 2));
+      if (ctx.opts.json) ctx.out(JSON.stringify({ ...report, ready, acceptedNow: accepted?.list ?? [] }, null, 2));
       else printReport(ctx, report, open, accepted);
       await afterFullVerify(ctx, ws, report);
       return ready ? EXIT.ok : EXIT.attention;
