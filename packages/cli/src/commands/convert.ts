@@ -1,9 +1,10 @@
 import { availableParallelism } from "node:os";
 import kleur from "kleur";
 import { createExifTool } from "@archive/core";
-import { convertLibrary, type ConvertFilter, type ConvertResult } from "@archive/convert";
+import { convertLibrary, needsAttention, type ConvertFilter, type ConvertResult } from "@archive/convert";
 import { buildManifest, type ManifestResult } from "@archive/verify";
-import { defineCommand, type Options, type Values } from "../command.js";
+import { EXIT, defineCommand, type Options, type Values } from "../command.js";
+import { acceptedItemPaths } from "../unresolved.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
 import { checkDateRange } from "../args.js";
@@ -48,7 +49,10 @@ decoder rotated), HEVC and HDR videos become H.264 yuv420p MP4 (tone-mapped to S
 creation date, location and Live Photo id written back), everything already universal is
 copied byte-exact. Live Photo pairs, edits and sidecars always go together. Re-running
 converts only what is missing or changed; an interrupted run resumes.`,
-  options: CONVERT_OPTIONS,
+  options: {
+    ...CONVERT_OPTIONS,
+    redo: { kind: "list", value: "PATH", help: "re-create this archived output from its source (repeatable); the journal records the hash it replaced" },
+  },
   async run(ctx, v) {
     const filter = filterOf(v);
     const { layout, quality, jobs } = v;
@@ -73,6 +77,7 @@ converts only what is missing or changed; an interrupted run resumes.`,
         onEvent: ctx.onEvent,
         signal: ctx.signal,
         ...(jobs !== undefined ? { jobs } : {}),
+        ...(v.redo?.length ? { redo: v.redo } : {}),
         ...(v.ffmpeg !== undefined ? { ffmpeg: v.ffmpeg } : {}),
         ...(v.ffprobe !== undefined ? { ffprobe: v.ffprobe } : {}),
       });
@@ -82,16 +87,21 @@ converts only what is missing or changed; an interrupted run resumes.`,
         manifest = await buildManifest({ workspace: ws.root, catalog: ws.catalog, onEvent: ctx.onEvent, signal: ctx.signal });
       }
       ctx.progress.clear();
+      // unreadable sources the user accepted (--accept-unreadable) are recorded reasons, not something to look at
+      const accepted = acceptedItemPaths(ws.catalog);
+      const open = <T extends { path: string }>(xs: T[]) => xs.filter((x) => !accepted.has(x.path));
+      const attention = needsAttention({ ...result, failed: open(result.failed), unresolved: open(result.unresolved) });
       if (ctx.opts.json) ctx.out(JSON.stringify({ ...result, manifest }, null, 2));
       else {
-        printResult(ctx, result, v["dry-run"] === true);
+        printResult(ctx, result, v["dry-run"] === true, accepted);
         if (manifest) {
           ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.added} new from the job journal, ${manifest.hashed} re-read, ${manifest.cached} confirmed by the hash cache)`);
           for (const f of manifest.failures) ctx.err(`Fixity FAILED ${JSON.stringify(f.path)}: ${f.reason}`);
           ctx.out("Next: archive verify");
         }
       }
-      return result.failed.length || manifest?.failures.length ? 1 : 0;
+      // 1: something to look at happened in this run or is still open (failed, fixity, pending, unresolved)
+      return attention || manifest?.failures.length ? EXIT.attention : EXIT.ok;
     } finally {
       await exiftool.end();
       ws.close();
@@ -101,26 +111,37 @@ converts only what is missing or changed; an interrupted run resumes.`,
 
 export default command;
 
-function printResult(ctx: Context, r: ConvertResult, dry: boolean): void {
+/** A titled list of "path: reason" lines, the first `limit` of them. */
+function section(title: string, items: readonly { path: string; reason: string }[], limit = 100, more = "--json lists all"): string[] {
+  if (!items.length) return [];
+  const lines = [title, ...items.slice(0, limit).map((f) => `  ${f.path}: ${f.reason}`)];
+  if (items.length > limit) lines.push(`  ... ${items.length - limit} more (${more})`);
+  return lines;
+}
+
+function printResult(ctx: Context, r: ConvertResult, dry: boolean, accepted: ReadonlySet<string>): void {
   const lines: string[] = [];
   if (dry) {
     lines.push(kleur.bold(`Dry run: nothing written. ${r.selected} items selected.`));
     for (const p of r.planned.slice(0, 200)) lines.push(`  ${p.action.padEnd(9)} ${p.path}${p.output ? ` -> ${p.output}` : ""}${p.reason ? ` (${p.reason})` : ""}`);
     if (r.planned.length > 200) lines.push(`  ... ${r.planned.length - 200} more (--json lists up to 1000)`);
   }
+  const failed = r.failed.length + r.unresolved.length;
   lines.push(
-    `${r.selected} items: ${r.converted} converted, ${r.copied} copied${r.linked ? `, ${r.linked} linked` : ""}, ${r.duplicates} duplicates, ${r.alreadyDone} already done, ${r.skipped.length} skipped, ${r.failed.length ? kleur.red(`${r.failed.length} failed`) : "0 failed"}`,
+    `${r.selected} items: ${r.converted} converted, ${r.copied} copied${r.linked ? `, ${r.linked} linked` : ""}, ${r.duplicates} duplicates, ${r.alreadyDone} already done, ${r.skipped.length} skipped, ${failed ? kleur.red(`${failed} failed`) : "0 failed"}${r.pending.length ? kleur.yellow(`, ${r.pending.length} pending`) : ""}`,
   );
   if (!dry) lines.push(`${formatBytes(r.bytesIn)} in, ${formatBytes(r.bytesOut)} out, in ${formatDuration(r.durationMs / 1000)}${r.ffmpeg ? `; ffmpeg: ${r.ffmpeg}` : ""}`);
   if (r.warnings.length) {
     lines.push(kleur.yellow(`Warnings (${r.warnings.length}):`));
     for (const w of r.warnings.slice(0, 30)) lines.push(`  ${w.path}: ${w.message}`);
   }
-  if (r.failed.length) {
-    lines.push(kleur.red(`Failed (${r.failed.length}):`));
-    for (const f of r.failed.slice(0, 100)) lines.push(`  ${f.path}: ${f.reason}`);
-    if (r.failed.length > 100) lines.push(`  ... ${r.failed.length - 100} more (--json lists all)`);
-  }
+  const mark = (x: { path: string; reason: string }) => (accepted.has(x.path) ? { path: x.path, reason: `${x.reason} (accepted as not archived)` } : x);
+  lines.push(...section(kleur.red(`Failed (${r.failed.length}):`), r.failed.map(mark)));
+  lines.push(...section(kleur.red(`Still failing as before (${r.unresolved.length}):`), r.unresolved.map(mark)));
+  lines.push(...section(kleur.red(`Fixity FAILED: archived files changed since convert wrote them (${r.fixity.length}); re-create one with --redo PATH:`), r.fixity));
+  lines.push(...section(kleur.yellow(`Pending, not converted (${r.pending.length}):`), r.pending));
+  lines.push(...section(kleur.yellow(`Named after their content, not their extension (${r.renamed.length}):`), r.renamed.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.output}` }))));
+  lines.push(...section(`Re-created with --redo (${r.redone.length}):`, r.redone.map((x) => ({ path: x.output, reason: `replaced ${x.replacedSha256 ?? "an output with no recorded hash"}` }))));
   if (r.stoppedEarly) lines.push("Stopped early: run the same command again to resume.");
   ctx.out(lines.join("\n"));
 }
