@@ -121,41 +121,45 @@ function visitEntry(parent: Folder, d: Dirent<Buffer>, subdirs: Folder[], skipDi
   }
 }
 
-/** List one folder (one handle open at a time), yielding its entries; an error becomes an "unreadable" entry. */
-async function* visitFolder(folder: Folder, subdirs: Folder[], options: WalkOptions): AsyncGenerator<WalkEntry> {
-  let dir;
+/** Open a folder for listing, or the entry that says why it cannot be listed. */
+async function openFolder(folder: Folder): Promise<{ dir: AsyncIterable<Dirent<Buffer>> } | { problem: WalkEntry }> {
   try {
-    dir = await opendir(folder.abs, { encoding: "buffer" } as never);
+    return { dir: (await opendir(folder.abs, { encoding: "buffer" } as never)) as unknown as AsyncIterable<Dirent<Buffer>> };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const kind = code === "ENOENT" && folder.path ? "vanished" : "unreadable";
-    yield { kind, path: folder.path || ".", abs: folder.abs, utf8: folder.utf8, dir: true, reason: kind === "vanished" ? "folder vanished during the walk" : `cannot read the folder: ${errorText(err)}` };
-    return;
-  }
-  try {
-    for await (const d of dir as unknown as AsyncIterable<Dirent<Buffer>>) {
-      if (options.signal?.aborted) return;
-      const e = visitEntry(folder, d, subdirs, options.skipDir);
-      if (e) yield e;
-    }
-  } catch (err) {
-    yield { kind: "unreadable", path: folder.path || ".", abs: folder.abs, utf8: folder.utf8, dir: true, reason: `cannot list the folder completely: ${errorText(err)}` };
+    const reason = kind === "vanished" ? "folder vanished during the walk" : `cannot read the folder: ${errorText(err)}`;
+    return { problem: { kind, path: folder.path || ".", abs: folder.abs, utf8: folder.utf8, dir: true, reason } };
   }
 }
 
 /**
- * Walk a folder depth-first, streaming one directory at a time (memory does not grow with the
- * library). Folders are sorted by name, so runs come in a stable order. Symbolic links are
- * yielded, never followed (a link loop cannot trap the walk). Names are taken as raw bytes:
- * a newline is kept, and a name that is not UTF-8 is yielded with its bytes in `abs`.
+ * Walk a folder depth-first, streaming one directory at a time (one handle open; memory does not
+ * grow with the library). Folders are sorted by name, so runs come in a stable order. Symbolic
+ * links are yielded, never followed (a link loop cannot trap the walk). Names are taken as raw
+ * bytes: a newline is kept, and a name that is not UTF-8 is yielded with its bytes in `abs`.
+ * (One generator, no nested `yield*`: each level of delegation costs a promise per entry.)
  */
 export async function* walkTree(root: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   const pending: Folder[] = [{ path: "", abs: root, utf8: true }];
   while (pending.length) {
     if (options.signal?.aborted) return;
     const folder = pending.pop()!;
+    const opened = await openFolder(folder);
+    if ("problem" in opened) {
+      yield opened.problem;
+      continue;
+    }
     const subdirs: Folder[] = [];
-    yield* visitFolder(folder, subdirs, options);
+    try {
+      for await (const d of opened.dir) {
+        if (options.signal?.aborted) return;
+        const e = visitEntry(folder, d, subdirs, options.skipDir);
+        if (e) yield e;
+      }
+    } catch (err) {
+      yield { kind: "unreadable", path: folder.path || ".", abs: folder.abs, utf8: folder.utf8, dir: true, reason: `cannot list the folder completely: ${errorText(err)}` };
+    }
     subdirs.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
     pending.push(...subdirs);
   }
