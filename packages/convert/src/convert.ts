@@ -13,6 +13,7 @@ import {
   hasSelectedStill,
   isDiskFull,
   listSources,
+  listUnresolved,
   noEvents,
   reasonOf,
   resolveTool,
@@ -108,6 +109,15 @@ async function handleUnit(ctx: RunContext, it: ConvertItemRow): Promise<number> 
   return count;
 }
 
+/** What the walk met but could not catalog (unreadable folders, links, FIFOs, ...), not accepted: named in every summary. */
+function walkProblems(ctx: RunContext): void {
+  for (const u of listUnresolved(ctx.catalog)) {
+    if (u.kind === "item") continue; // unreadable files are selected items: reported as failed or unresolved already
+    if (ctx.result.unresolved.length >= 1000) break;
+    ctx.result.unresolved.push({ path: u.path, reason: u.reason });
+  }
+}
+
 /** Close the tools, record the run's summary, drop the selection. */
 async function closeRun(ctx: RunContext, started: number): Promise<void> {
   const r = ctx.result;
@@ -115,6 +125,7 @@ async function closeRun(ctx: RunContext, started: number): Promise<void> {
   await ctx.hashes.close();
   r.stoppedEarly = ctx.signal?.aborted ?? false;
   r.durationMs = Date.now() - started;
+  walkProblems(ctx);
   const calibration = ctx.calibration.result();
   if (calibration) r.calibration = calibration;
   try {

@@ -169,3 +169,19 @@ export function possiblyArchivedPage(cat: Catalog, afterId: number, limit = 500)
     )
     .all(afterId, limit) as UnhashedItem[];
 }
+
+/**
+ * Forget an item's memberships in dedupe ('duplicate') groups: its content changed, so no group
+ * it was in describes it now (scan calls this for every re-read item). Groups left with fewer
+ * than two members are dropped.
+ */
+export function forgetDuplicateState(cat: Catalog, itemId: number): void {
+  const groups = cat
+    .stmt("SELECT gm.group_id AS id FROM group_members gm JOIN groups g ON g.id = gm.group_id AND g.type = 'duplicate' WHERE gm.item_id = ?")
+    .all(itemId) as { id: number }[];
+  if (!groups.length) return;
+  cat.stmt("DELETE FROM group_members WHERE item_id = ? AND group_id IN (SELECT id FROM groups WHERE type = 'duplicate')").run(itemId);
+  for (const g of groups) {
+    cat.stmt("DELETE FROM groups WHERE id = ? AND (SELECT COUNT(*) FROM group_members WHERE group_id = ?) < 2").run(g.id, g.id);
+  }
+}
