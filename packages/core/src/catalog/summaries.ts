@@ -11,9 +11,9 @@ export interface RunSummaries {
   scan: ScanSummary;
   plan: PlanRunSummary;
   convert: ConvertSummary;
-  manifest: unknown; // ManifestSummary once the CLI call sites pass it (verify helper)
+  manifest: ManifestSummary;
   verify: unknown; // VerifySummary, likewise
-  dedupe: unknown; // DedupeSummary, likewise
+  dedupe: DedupeSummary;
 }
 
 /** A file and why it matters, as recorded in a run summary. */
