@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { ArchiveError } from "./errors.js";
 import { dieWithParent, noteChild } from "./children.js";
 import { toolExists } from "./which.js";
@@ -37,36 +38,63 @@ function installExitHook(): void {
   });
 }
 
+/** Keeps at most `max` bytes of a stream (the rest is counted, not kept). */
+function capped(max: number): { push(d: Buffer): void; text(): string } {
+  const parts: Buffer[] = [];
+  let len = 0;
+  return {
+    push(d) {
+      if (len < max) parts.push(d);
+      len += d.length;
+    },
+    text: () => Buffer.concat(parts).toString("utf8"),
+  };
+}
+
+/** How a finished run is judged: an abort, a timeout and (with `check`) a non-zero exit reject. */
+function settle(result: ExecResult, options: ExecOptions): ArchiveError | null {
+  const { command, exitCode, signal } = result;
+  if (options.signal?.aborted) return new ArchiveError("E_ABORTED", `${command} was stopped`);
+  if (result.timedOut) return new ArchiveError("E_TIMEOUT", `${command} timed out after ${options.timeoutMs} ms`);
+  if ((options.check ?? true) && exitCode !== 0) {
+    const firstLine = result.stderr.trim().split("\n").slice(-3).join(" | ") || `exit code ${exitCode ?? signal}`;
+    return Object.assign(new ArchiveError("E_TOOL_FAILED", `${command}: ${firstLine}`), { result });
+  }
+  return null;
+}
+
+function spawnTool(command: string, args: readonly string[], options: ExecOptions): ChildProcessByStdio<null, Readable, Readable> {
+  const started = dieWithParent(command, args);
+  const child = spawn(started.command, started.args, {
+    shell: false,
+    detached: false,
+    cwd: options.cwd,
+    env: { ...process.env, LANG: "C", LC_ALL: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  noteChild(child.pid, command);
+  return child;
+}
+
 /**
  * Run an external tool with an argument array (never a shell string), a timeout
- * (SIGTERM, then SIGKILL after 2 s) and an abort signal.
+ * (SIGTERM, then SIGKILL after 2 s) and an abort signal. The tool dies with this process.
  */
 export function execTool(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   for (const a of args) {
     if (a.includes("\0")) throw new ArchiveError("E_UNSAFE_PATH", `refusing an argument with a NUL byte for ${command}`);
   }
   installExitHook();
-  const maxBuffer = options.maxBuffer ?? 16 * 1024 * 1024;
   const startedAt = Date.now();
   return new Promise<ExecResult>((resolvePromise, reject) => {
     if (!toolExists(command)) {
       reject(new ArchiveError("E_TOOL_MISSING", `${command} was not found`));
       return;
     }
-    const started = dieWithParent(command, args);
-    const child = spawn(started.command, started.args, {
-      shell: false,
-      detached: false,
-      cwd: options.cwd,
-      env: { ...process.env, LANG: "C", LC_ALL: "C" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    running.add(child);
-    noteChild(child.pid, command);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outLen = 0;
-    let errLen = 0;
+    const child = spawnTool(command, args, options);
+    const out = capped(options.maxBuffer ?? 16 * 1024 * 1024);
+    const err = capped(options.maxBuffer ?? 16 * 1024 * 1024);
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const terminate = () => {
@@ -74,26 +102,18 @@ export function execTool(command: string, args: readonly string[], options: Exec
       killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
       killTimer.unref();
     };
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          terminate();
-        }, options.timeoutMs)
-      : undefined;
-    const onAbort = () => terminate();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.stdout.on("data", (d: Buffer) => {
-      if (outLen < maxBuffer) out.push(d);
-      outLen += d.length;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      if (errLen < maxBuffer) err.push(d);
-      errLen += d.length;
-    });
-    child.on("error", (e) => {
+    const timer = options.timeoutMs ? setTimeout(() => ((timedOut = true), terminate()), options.timeoutMs) : undefined;
+    options.signal?.addEventListener("abort", terminate, { once: true });
+    const done = () => {
       running.delete(child);
       if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener("abort", terminate);
+    };
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", (e) => {
+      done();
       const code = (e as NodeJS.ErrnoException).code;
       reject(
         code === "ENOENT"
@@ -102,30 +122,12 @@ export function execTool(command: string, args: readonly string[], options: Exec
       );
     });
     child.on("close", (exitCode, signal) => {
-      running.delete(child);
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener("abort", onAbort);
-      const result: ExecResult = {
-        command,
-        args,
-        exitCode,
-        signal,
-        timedOut,
-        durationMs: Date.now() - startedAt,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      };
-      if (options.signal?.aborted) {
-        reject(new ArchiveError("E_ABORTED", `${command} was stopped`));
-      } else if (timedOut) {
-        reject(new ArchiveError("E_TIMEOUT", `${command} timed out after ${options.timeoutMs} ms`));
-      } else if ((options.check ?? true) && exitCode !== 0) {
-        const firstLine = result.stderr.trim().split("\n").slice(-3).join(" | ") || `exit code ${exitCode ?? signal}`;
-        reject(Object.assign(new ArchiveError("E_TOOL_FAILED", `${command}: ${firstLine}`), { result }));
-      } else {
-        resolvePromise(result);
-      }
+      done();
+      const durationMs = Date.now() - startedAt;
+      const result: ExecResult = { command, args, exitCode, signal, timedOut, durationMs, stdout: out.text(), stderr: err.text() };
+      const failure = settle(result, options);
+      if (failure) reject(failure);
+      else resolvePromise(result);
     });
   });
 }
