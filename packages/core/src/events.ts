@@ -1,4 +1,4 @@
-/** Progress events libraries emit; the CLI renders them (bar on a TTY, NDJSON with --json). */
+/** Progress events libraries emit; the CLI renders them as a progress bar on a terminal (stderr) and nothing otherwise; `--json` prints only the final result. */
 export type ProgressEvent =
   | { kind: "stage"; stage: string; total?: number }
   | { kind: "progress"; stage: string; done: number; total?: number; bytes?: number; failed?: number }
