@@ -7,6 +7,7 @@ import {
   ArchiveError,
   finishRun,
   forEachLimit,
+  forgetDuplicateState,
   itemErrors,
   markMissingItems,
   noEvents,
@@ -87,7 +88,8 @@ function addProblem(s: ScanState, p: WalkProblem): void {
 function flush(s: ScanState): void {
   const batch = s.pending;
   s.pending = { records: [], unchanged: [] };
-  writeScanBatch(s.options.catalog, s.srcId, s.scanId, batch);
+  // a re-read file is new content: no duplicate group it was in describes it any more (issue 12)
+  writeScanBatch(s.options.catalog, s.srcId, s.scanId, batch, (id) => forgetDuplicateState(s.options.catalog, id));
 }
 
 /** Follow a symbolic link to a file (a link to a folder is never followed); null after recording why not. */
