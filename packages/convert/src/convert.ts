@@ -8,6 +8,7 @@ import {
   HeifDecoder,
   TEMP_MARKER,
   clearSelection,
+  execTool,
   finishRun,
   forEachLimit,
   hasSelectedStill,
@@ -56,12 +57,13 @@ async function videoTools(o: ConvertOptions): Promise<{ tools: VideoTools | null
   try {
     const ff = resolveTool("ffmpeg", o.ffmpeg);
     const fp = resolveTool("ffprobe", o.ffprobe);
-    return { tools: { ffmpeg: ff.path, ffprobe: fp.path, filters: await probeFilters(ff.path) }, origin: `${ff.path} (${ff.origin})`, missing: null };
+    const filters = await probeFilters(ff.path);
+    await execTool(fp.path, ["-version"], { timeoutMs: 20_000 }); // found now, not at the first video
+    return { tools: { ffmpeg: ff.path, ffprobe: fp.path, filters }, origin: `${ff.path} (${ff.origin})`, missing: null };
   } catch (err) {
-    if (err instanceof ArchiveError && err.code === "E_TOOL_MISSING") return { tools: null, origin: null, missing: err.message };
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EACCES") return { tools: null, origin: null, missing: `ffmpeg not found: ${reasonOf(err)}` };
-    throw err;
+    if (!(err instanceof ArchiveError) || err.code !== "E_TOOL_MISSING") throw err;
+    const missing = `ffmpeg not found (${err.message}): the video waits; install ffmpeg or pass --ffmpeg/--ffprobe, then run archive convert again`;
+    return { tools: null, origin: null, missing };
   }
 }
 
