@@ -1,6 +1,6 @@
 // Catalog queries: `archive list`, one entry per source item ("where did my photo go?").
-// Owner: the hand-off helper (issue 11) until the export helper (issue 10) adds its columns
-// (favorite, hidden, deleted come from Apple's CSVs; null until the catalog records them).
+// Owner: the hand-off helper (issue 11). favorite/hidden/deleted and the collections (albums,
+// memories, shared albums) are the export reader's columns (issue 10, catalog/export.ts).
 import type { Catalog } from "./db.js";
 import { currentArchiveOf } from "./duplicates.js";
 import { WORKSPACE_PLACE } from "./handoff.js";
@@ -20,8 +20,10 @@ export interface ListEntry {
   /** ISO 8601 local time with its UTC offset (no offset when the file does not say). */
   captureTime: string | null;
   captureSource: string | null;
+  /** From Apple's Photo Details CSV; null for a file no CSV row names (a plain folder). */
   favorite: boolean | null;
   hidden: boolean | null;
+  /** Albums, memories and shared albums the item is in. */
   albums: string[];
   sha256: string | null;
   reason: string | null;
@@ -46,6 +48,10 @@ interface ItemListRow {
   sha256: string | null;
   error: string | null;
   missing: number;
+  favorite: number;
+  hidden: number;
+  deleted: number;
+  csv_named: number;
   job_status: string | null;
   job_action: string | null;
   job_reason: string | null;
@@ -54,6 +60,10 @@ interface ItemListRow {
 
 const PAGE = 500;
 
+/** Names of the albums (album CSVs) and collections (albums, memories, shared albums) of item `i`. */
+const COLLECTION_NAMES = `SELECT a.name FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id
+  UNION SELECT c.name FROM collection_items ci JOIN collections c ON c.id = ci.collection_id WHERE ci.item_id = i.id`;
+
 /** Every source item with its outcome, streamed in pages (memory stays bounded). */
 export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableIterator<ListEntry> {
   let after = 0;
@@ -61,11 +71,12 @@ export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableItera
     const rows = cat
       .stmt(
         `SELECT i.id, s.root, i.rel_path, i.capture_local, i.capture_offset, i.capture_source, i.sha256, i.error, i.missing,
+           i.favorite, i.hidden, i.deleted, i.csv_named,
            j.status AS job_status, j.action AS job_action, j.reason AS job_reason,
-           (SELECT json_group_array(a.name) FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id) AS albums
+           (SELECT json_group_array(name) FROM (${COLLECTION_NAMES})) AS albums
          FROM items i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.item_id = i.id
          WHERE i.id > ? AND (? IS NULL OR i.capture_year = ?)
-           AND (? IS NULL OR EXISTS (SELECT 1 FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id AND a.name = ?))
+           AND (? IS NULL OR ? IN (${COLLECTION_NAMES}))
          ORDER BY i.id LIMIT ?`,
       )
       .all(after, filter.year ?? null, filter.year ?? null, filter.album ?? null, filter.album ?? null, PAGE) as ItemListRow[];
@@ -89,8 +100,8 @@ function toEntry(cat: Catalog, r: ItemListRow): ListEntry {
     duplicateOf: out.duplicateOf,
     captureTime: r.capture_local ? r.capture_local + (r.capture_offset ?? "") : null,
     captureSource: r.capture_source,
-    favorite: null,
-    hidden: null,
+    favorite: r.csv_named ? r.favorite === 1 : null,
+    hidden: r.csv_named ? r.hidden === 1 : null,
     albums: r.albums ? (JSON.parse(r.albums) as string[]).sort() : [],
     sha256: r.sha256,
     reason: out.reason,
@@ -111,6 +122,7 @@ function decide(cat: Catalog, r: ItemListRow): Outcome {
   const none = { output: null, duplicateOf: null };
   if (r.error) return { status: "unreadable", ...none, reason: r.error };
   if (r.missing) return { status: "excluded", ...none, reason: "no longer in the source" };
+  if (r.deleted && r.job_status !== "done") return { status: "deleted", ...none, reason: "deleted in Apple Photos (Recently Deleted): not converted without --include-deleted" };
   if (r.job_status === "skipped") return { status: "excluded", ...none, reason: r.job_reason ?? "skipped" };
   if (r.job_status === "failed") return { status: "pending", ...none, reason: `conversion failed: ${r.job_reason ?? "no reason recorded"}` };
   if (r.job_status === null) return { status: "pending", ...none, reason: "not converted yet" };
