@@ -1,6 +1,18 @@
-import { existsSync, lstatSync, readdirSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { HashCache, isTempName, noEvents, WORKSPACE_DIR, type Catalog } from "@archive/core";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  addArchiveWalkFiles,
+  archiveWalkOfSize,
+  archiveWalkSizes,
+  beginArchiveWalk,
+  endArchiveWalk,
+  HashCache,
+  isTempName,
+  noEvents,
+  walkTree,
+  WORKSPACE_DIR,
+  type Catalog,
+} from "@archive/core";
 import { toGroups, type DedupeReport, type FindOptions } from "./source.js";
 import { emptyStats, runStages, type Candidate, type ContentSet } from "./stages.js";
 
@@ -12,91 +24,43 @@ export interface ArchiveOptions extends FindOptions {
   workspace: string;
 }
 
-interface WalkRow {
-  id: number;
-  rel: string;
-  size: number;
-  mtime_ms: number;
-  dev: number;
-  ino: number;
-}
-
 type ArchiveCandidate = Candidate & { itemId: number | null; inAlbum: boolean; captureUtcMs: number | null };
 
-/** Workspace-relative paths always use "/" (the job journal's output_rel does). */
-const toRel = (root: string, abs: string) => relative(root, abs).split(sep).join("/");
-
 /**
- * Walk converted/ and originals/ into a temporary table (regular files only: symlinks are
- * never followed or acted on; in-flight temp files are skipped). Returns the folders found.
+ * Walk converted/ and originals/ into the catalog's temporary walk table with core's one walker
+ * (regular files only: links are never followed or acted on; in-flight temp files are skipped;
+ * what cannot be read is a problem). Returns the folders found.
  */
-function walkArchive(root: string, catalog: Catalog, problems: { path: string; reason: string }[]): string[] {
-  const db = catalog.db;
-  db.exec("CREATE TEMP TABLE IF NOT EXISTS dedupe_walk (id INTEGER PRIMARY KEY, rel TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL)");
-  db.exec("DELETE FROM dedupe_walk");
-  db.exec("CREATE INDEX IF NOT EXISTS temp.dedupe_walk_size ON dedupe_walk(size)");
-  const insert = db.prepare("INSERT INTO dedupe_walk (rel, size, mtime_ms, dev, ino) VALUES (?, ?, ?, ?, ?)");
+async function walkArchive(root: string, catalog: Catalog, problems: { path: string; reason: string }[]): Promise<string[]> {
+  beginArchiveWalk(catalog);
   const found: string[] = [];
   for (const dir of ARCHIVE_DIRS) {
-    const abs = join(root, dir);
-    if (!existsSync(abs)) continue;
+    if (!existsSync(join(root, dir))) continue;
     found.push(dir);
     let batch: [string, number, number, number, number][] = [];
-    const flush = () => {
-      const b = batch;
-      batch = [];
-      catalog.tx(() => {
-        for (const r of b) insert.run(...r);
-      });
-    };
-    const stack = [abs];
-    while (stack.length) {
-      const d = stack.pop()!;
-      let entries;
-      try {
-        entries = readdirSync(d, { withFileTypes: true });
-      } catch (err) {
-        problems.push({ path: toRel(root, d), reason: String((err as Error).message) });
-        continue;
-      }
-      for (const e of entries) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) stack.push(p);
-        else if (e.isFile() && !isTempName(e.name)) {
-          try {
-            const st = lstatSync(p);
-            batch.push([toRel(root, p), st.size, Math.round(st.mtimeMs), st.dev, st.ino]);
-          } catch {
-            // vanished while walking
-          }
-          if (batch.length >= 1024) flush();
-        }
+    for await (const e of walkTree(join(root, dir))) {
+      const rel = `${dir}/${e.path}`;
+      if (e.kind === "unreadable") problems.push({ path: rel, reason: e.reason ?? "cannot be read" });
+      if (e.kind !== "file" || !e.utf8 || isTempName(e.path.slice(e.path.lastIndexOf("/") + 1))) continue;
+      const st = e.stats!;
+      batch.push([rel, st.size, Math.round(st.mtimeMs), st.dev, st.ino]);
+      if (batch.length >= 1024) {
+        addArchiveWalkFiles(catalog, batch);
+        batch = [];
       }
     }
-    flush();
+    addArchiveWalkFiles(catalog, batch);
   }
   return found;
 }
 
 function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: HashCache): Generator<ArchiveCandidate[]> {
-  const db = catalog.db;
-  const sizes = db.prepare("SELECT size FROM dedupe_walk WHERE size >= ? AND size > ? GROUP BY size HAVING COUNT(*) > 1 ORDER BY size LIMIT 512").pluck();
-  // the item whose job wrote the file, for the keeper rule (album, capture time)
-  const members = db.prepare(
-    `SELECT w.*, j.item_id AS item_id, CASE WHEN i.capture_source = 'mtime' THEN NULL ELSE i.capture_utc_ms END AS capture_utc_ms,
-       j.item_id IN (SELECT item_id FROM album_items) AS in_album
-     FROM dedupe_walk w
-     LEFT JOIN jobs j ON j.output_rel = w.rel AND j.status = 'done'
-     LEFT JOIN items i ON i.id = j.item_id
-     WHERE w.size = ? GROUP BY w.id ORDER BY w.id`,
-  );
   let after = -1;
   for (;;) {
-    const page = sizes.all(minSize, after) as number[];
+    const page = archiveWalkSizes(catalog, minSize, after);
     if (!page.length) return;
     for (const size of page) {
-      const rows = members.all(size) as (WalkRow & { item_id: number | null; capture_utc_ms: number | null; in_album: number })[];
-      yield rows.map((r) => ({
+      yield archiveWalkOfSize(catalog, size).map((r) => ({
         id: r.id,
         path: join(root, r.rel),
         rel: r.rel,
@@ -126,7 +90,7 @@ export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeRe
   const stats = emptyStats();
   const problems: { path: string; reason: string }[] = [];
   const cache = new HashCache(o.catalog);
-  const found = walkArchive(o.workspace, o.catalog, problems);
+  const found = await walkArchive(o.workspace, o.catalog, problems);
   const base = { scope: "archive" as const, stats, problems };
   if (!found.length) {
     return {
@@ -160,7 +124,7 @@ export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeRe
     );
   } finally {
     flush();
-    o.catalog.db.exec("DELETE FROM dedupe_walk");
+    endArchiveWalk(o.catalog);
   }
   const result = toGroups(
     sets,

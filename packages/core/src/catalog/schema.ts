@@ -439,3 +439,44 @@ export interface UnresolvedRow {
   /** When the user accepted it (null: still unresolved). */
   acceptedAt: string | null;
 }
+
+/** A dedupe candidate as a raw row (catalog/dedupe.ts `candidatesOfSize`): id, source_id, rel_path, size, mtime_ms, dev, ino, sha256, missing. */
+export type DedupeCandidateRaw = [number, number, string, number, number, number | null, number | null, string | null, number];
+
+/** The keeper rule's facts about one item (catalog/dedupe.ts `keeperFacts`); flags are 0/1. */
+export interface KeeperFactRow {
+  id: number;
+  archived: number;
+  in_album: number;
+  capture_utc_ms: number | null;
+}
+
+/** One walked archive file with the item whose finished job wrote it (catalog/dedupe.ts `archiveWalkOfSize`). */
+export interface ArchiveWalkRow {
+  id: number;
+  rel: string;
+  size: number;
+  mtime_ms: number;
+  dev: number;
+  ino: number;
+  item_id: number | null;
+  capture_utc_ms: number | null;
+  in_album: number;
+}
+
+/** How much of the catalogued library is new content for the archive (what `plan` and `dedupe` show). */
+export interface NewContent {
+  /** Present source files. */
+  files: number;
+  /** ... whose current content is archived by a job of their own. */
+  archived: number;
+  /** ... whose bytes are already archived under another item (any name, any export). */
+  alreadyArchivedContent: number;
+  /** ... current duplicates of another not-yet-archived file (only one copy will be archived). */
+  duplicates: number;
+  /** What is left: files (and bytes) the next convert will actually archive. */
+  newFiles: number;
+  newBytes: number;
+  /** New files whose SHA-256 is not known: run `archive dedupe` to hash size collisions. */
+  unhashed: number;
+}
