@@ -1,7 +1,7 @@
 // `archive verify --at DEST` / `--sample PCT` (issue 11): the copy check, rendered. Called from
 // verify.ts when either option is given; the checking itself lives in @archive/verify (handoff/).
 import kleur from "kleur";
-import { recordVerified, WORKSPACE_PLACE, type Workspace } from "@archive/core";
+import { ArchiveError, recordVerified, WORKSPACE_PLACE, type Workspace } from "@archive/core";
 import { checkCopy, loadManifest, unprotectedFiles, type CopyCheckReport, type VerifyReport } from "@archive/verify";
 import { EXIT, type Options } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
@@ -15,7 +15,9 @@ export const VERIFY_AT_OPTIONS = {
 } as const satisfies Options;
 
 /** Run the copy check for verify's --at / --sample and print it; returns the exit code. */
-export async function runVerifyAt(ctx: Context, values: { at?: string; download?: boolean; sample?: number }): Promise<number> {
+export async function runVerifyAt(ctx: Context, values: { at?: string; download?: boolean; sample?: number; quick?: boolean; complete?: boolean }): Promise<number> {
+  if (values.quick || values.complete) throw new ArchiveError("E_USAGE", "--quick and --complete belong to the full verify; --at and --sample always re-read files against the manifest");
+  if (values.download && values.at === undefined) throw new ArchiveError("E_USAGE", "--download reads a remote copy: give it with --at REMOTE:PATH");
   const ws = workspaceFor(ctx);
   try {
     const report = await checkCopy({

@@ -41,7 +41,7 @@ accepted keep the exit code at 1 and the verdict at "not ready", even when every
 Exit code 0 only when every check passed and nothing is unresolved; 1 otherwise.`,
   options: { ...VERIFY_OPTIONS, ...VERIFY_AT_OPTIONS },
   async run(ctx, values) {
-    if (values.at !== undefined || values.sample !== undefined) return runVerifyAt(ctx, values);
+    if (values.at !== undefined || values.sample !== undefined || values.download) return runVerifyAt(ctx, values);
     // a read-only archive (a backup disk, a read-only mount) is verified without a single write
     const ws = workspaceFor(ctx, { readOnly: "auto" });
     const exiftool = createExifTool();
