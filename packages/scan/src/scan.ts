@@ -149,7 +149,10 @@ async function scanEntry(s: ScanState, e: WalkEntry): Promise<void> {
     result.unchanged++;
     s.pending.unchanged.push(prev.id);
   } else {
-    s.pending.records.push(await readItem(join(s.source, rel), rel, st, s.options.exiftool));
+    // read first, then push: `s.pending` may be a new batch by the time the read ends (8 reads
+    // run at once and any of them may flush); pushing into the old one lost the record
+    const record = await readItem(join(s.source, rel), rel, st, s.options.exiftool);
+    s.pending.records.push(record);
     result.read++;
   }
   if (s.pending.records.length + s.pending.unchanged.length >= 256) flush(s);
