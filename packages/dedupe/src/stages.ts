@@ -67,16 +67,8 @@ export const SMALL_FILE = 64 * 1024;
 const EDGE_WINDOW = 4096;
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/**
- * The staged comparison of one group of same-size candidates: one file per device + inode ->
- * drop singletons -> xxh128 of the first and last 4 KiB -> drop singletons -> full SHA-256
- * (cached values reused) -> sets of two or more distinct files with equal SHA-256.
- */
-export async function compareSameSize<C extends Candidate>(group: C[], o: StageOptions<C>): Promise<ContentSet<C>[]> {
-  const { stats } = o;
-  stats.sizeGroups++;
-  stats.candidates += group.length;
-  // 1. the same file seen twice (hard link, symlink followed, path given twice) is one file
+/** Stage 1: the same file seen twice (hard link, symlink followed, path given twice) is one file. */
+function distinctFiles<C extends Candidate>(group: C[], stats: StageStats): { distinct: C[]; aliasesOf: Map<C, C[]> } {
   const byFile = new Map<string, C>();
   const aliasesOf = new Map<C, C[]>();
   const sorted = group.length > 1 && group.some((c, i) => i > 0 && c.id < group[i - 1]!.id) ? [...group].sort((a, b) => a.id - b.id) : group;
@@ -90,70 +82,60 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
       else aliasesOf.set(first, [c]);
     } else byFile.set(key, c);
   }
-  const distinct = [...byFile.values()].filter((c) => c.present || c.sha256 !== null);
-  if (distinct.length < 2) return [];
+  return { distinct: [...byFile.values()].filter((c) => c.present || c.sha256 !== null), aliasesOf };
+}
 
-  const size = distinct[0]!.size;
-  const known = new Map<C, string>();
-  /** Hashed in this run (not cached): remembered below. */
-  const fresh = new Set<C>();
-  const uncached: C[] = [];
-  for (const c of distinct) {
-    if (size === 0) known.set(c, EMPTY_SHA256);
-    else if (c.sha256 !== null) {
-      known.set(c, c.sha256);
-      stats.sha256Cached++;
-    } else if (c.present) uncached.push(c);
-  }
+/** A worker's error as a problem's reason. */
+const workerReason = (r: { code?: string; error?: string }) => (r.code && !r.error?.includes(r.code) ? `${r.code}: ${r.error}` : String(r.error));
 
-  if (uncached.length) {
-    const batch = o.batch;
-    if (!batch) throw new Error("compareSameSize needs a BatchPool (runStages provides one)");
-    let toHash = uncached;
-    // 2. the edge pre-filter, only where it can save reading whole files
-    if (size > SMALL_FILE) {
-      const goneKnown = distinct.some((c) => !c.present && c.sha256 !== null);
-      const readable = distinct.filter((c) => c.present);
-      const results = await batch.runAll("edge", readable.map((c) => [c.path, size]), 64, EDGE_WINDOW);
-      const edges = new Map<C, string>();
-      readable.forEach((c, i) => {
-        const r = results[i]!;
-        if (r.value !== undefined) {
-          edges.set(c, r.value);
-          stats.edgeRead++;
-        } else o.problems.push({ path: c.rel, reason: r.code && !r.error?.includes(r.code) ? `${r.code}: ${r.error}` : String(r.error) });
-      });
-      const count = new Map<string, number>();
-      for (const e of edges.values()) count.set(e, (count.get(e) ?? 0) + 1);
-      toHash = uncached.filter((c) => {
-        const e = edges.get(c);
-        const keep = e !== undefined && (goneKnown || (count.get(e) ?? 0) > 1);
-        if (!keep && e !== undefined) stats.edgeDropped++;
-        return keep;
-      });
+/** Stage 2: xxh128 of the first and last 4 KiB; only candidates whose edges another one shares go on. */
+async function edgeFilter<C extends Candidate>(distinct: C[], uncached: C[], size: number, batch: BatchPool, o: StageOptions<C>): Promise<C[]> {
+  const goneKnown = distinct.some((c) => !c.present && c.sha256 !== null);
+  const readable = distinct.filter((c) => c.present);
+  const results = await batch.runAll("edge", readable.map((c) => [c.path, size]), 64, EDGE_WINDOW);
+  const edges = new Map<C, string>();
+  readable.forEach((c, i) => {
+    const r = results[i]!;
+    if (r.value !== undefined) {
+      edges.set(c, r.value);
+      o.stats.edgeRead++;
+    } else o.problems.push({ path: c.rel, reason: workerReason(r) });
+  });
+  const count = new Map<string, number>();
+  for (const e of edges.values()) count.set(e, (count.get(e) ?? 0) + 1);
+  return uncached.filter((c) => {
+    const e = edges.get(c);
+    const keep = e !== undefined && (goneKnown || (count.get(e) ?? 0) > 1);
+    if (!keep && e !== undefined) o.stats.edgeDropped++;
+    return keep;
+  });
+}
+
+/** Stage 3: full SHA-256, the only proof of equal content; kept only while the file still matches its row. */
+async function fullHashes<C extends Candidate>(toHash: C[], size: number, batch: BatchPool, o: StageOptions<C>, known: Map<C, string>, fresh: Set<C>): Promise<void> {
+  // in batches of up to 64 files and ~8 MiB, so small and large files alike cost few messages
+  const results = await batch.runAll("sha", toHash.map((c) => [c.path, size]), 64);
+  toHash.forEach((c, i) => {
+    const r = results[i]!;
+    if (r.value === undefined) {
+      o.problems.push({ path: c.rel, reason: workerReason(r) });
+      return;
     }
-    // 3. full SHA-256: the only proof of equal content; kept only while the file still matches its row
-    const accept = (c: C, sha: string, st: { size: number; mtimeMs: number; ino: number } | null) => {
-      stats.sha256Hashed++;
-      stats.bytesHashed += size;
-      const same = st !== null && st.size === c.size && Math.round(st.mtimeMs) === Math.round(c.mtimeMs) && (c.ino === null || st.ino === c.ino);
-      if (!same) {
-        stats.changed++;
-        o.problems.push({ path: c.rel, reason: "changed since it was catalogued: run `archive plan` again" });
-        return;
-      }
-      known.set(c, sha);
-      fresh.add(c);
-    };
-    // in batches of up to 64 files and ~8 MiB, so small and large files alike cost few messages
-    const results = await batch.runAll("sha", toHash.map((c) => [c.path, size]), 64);
-    toHash.forEach((c, i) => {
-      const r = results[i]!;
-      if (r.value !== undefined) accept(c, r.value, { size: r.size!, mtimeMs: r.mtimeMs!, ino: r.ino! });
-      else o.problems.push({ path: c.rel, reason: r.code && !r.error?.includes(r.code) ? `${r.code}: ${r.error}` : String(r.error) });
-    });
-  }
+    o.stats.sha256Hashed++;
+    o.stats.bytesHashed += size;
+    const same = r.size === c.size && Math.round(r.mtimeMs!) === Math.round(c.mtimeMs) && (c.ino === null || r.ino === c.ino);
+    if (!same) {
+      o.stats.changed++;
+      o.problems.push({ path: c.rel, reason: "changed since it was catalogued: run `archive plan` again" });
+      return;
+    }
+    known.set(c, r.value);
+    fresh.add(c);
+  });
+}
 
+/** Stage 4: sets of two or more distinct files with equal SHA-256; every new hash is remembered. */
+function contentSets<C extends Candidate>(known: Map<C, string>, fresh: Set<C>, size: number, aliasesOf: Map<C, C[]>, o: StageOptions<C>): ContentSet<C>[] {
   const bySha = new Map<string, C[]>();
   for (const [c, sha] of known) {
     const b = bySha.get(sha);
@@ -169,6 +151,37 @@ export async function compareSameSize<C extends Candidate>(group: C[], o: StageO
     sets.push({ sha256, size, members, aliases: members.flatMap((m) => aliasesOf.get(m) ?? []) });
   }
   return sets;
+}
+
+/**
+ * The staged comparison of one group of same-size candidates: one file per device + inode ->
+ * drop singletons -> xxh128 of the first and last 4 KiB -> drop singletons -> full SHA-256
+ * (cached values reused) -> sets of two or more distinct files with equal SHA-256.
+ */
+export async function compareSameSize<C extends Candidate>(group: C[], o: StageOptions<C>): Promise<ContentSet<C>[]> {
+  o.stats.sizeGroups++;
+  o.stats.candidates += group.length;
+  const { distinct, aliasesOf } = distinctFiles(group, o.stats);
+  if (distinct.length < 2) return [];
+  const size = distinct[0]!.size;
+  const known = new Map<C, string>();
+  /** Hashed in this run (not cached): remembered in stage 4. */
+  const fresh = new Set<C>();
+  const uncached: C[] = [];
+  for (const c of distinct) {
+    if (size === 0) known.set(c, EMPTY_SHA256);
+    else if (c.sha256 !== null) {
+      known.set(c, c.sha256);
+      o.stats.sha256Cached++;
+    } else if (c.present) uncached.push(c);
+  }
+  if (uncached.length) {
+    if (!o.batch) throw new Error("compareSameSize needs a BatchPool (runStages provides one)");
+    // the edge pre-filter, only where it can save reading whole files
+    const toHash = size > SMALL_FILE ? await edgeFilter(distinct, uncached, size, o.batch, o) : uncached;
+    await fullHashes(toHash, size, o.batch, o, known, fresh);
+  }
+  return contentSets(known, fresh, size, aliasesOf, o);
 }
 
 /**
