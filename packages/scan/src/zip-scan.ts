@@ -103,7 +103,7 @@ async function scanMembers(o: ZipScanOptions, part: ZipPart, nested: string | nu
   const nestedZips: ZipMember[] = [];
   await forEachLimit(
     part.members(),
-    o.concurrency ?? 4,
+    o.concurrency ?? 8, // as the folder scan: reading waits on disk and exiftool
     async (m) => {
       if ("reason" in m) return o.onProblem(join2(base, m.path) || o.zip, m.reason);
       if (nested === null && /\.zip$/i.test(m.path) && looksLikeZip(await part.head(m, 4))) {

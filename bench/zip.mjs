@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// Zip readers side by side on parts built from the real fixtures (issue 10: "measure before you
+// choose"). Builds, once, in $ZIP_BENCH_DIR (default /tmp/archive-zip-bench):
+//   stored.zip    > 4 GiB of stored members (ZIP64 by offset and size), like a 40 GB Apple part
+//   deflated.zip  > 65,535 deflated members (ZIP64 by count): the fixtures plus many small sidecars
+//   nested-stored.zip / nested-deflated.zip: a part holding "iCloud Shared Albums.zip"
+// then, per reader: open + list the central directory, stream every member with CRC-32 and
+// SHA-256, one random member, peak RSS. Readers: core's ZipPart (yauzl 3 with 1 MiB range reads),
+// yauzl 3 as its README uses it, and where installed in
+// $ZIP_ALTS (npm install node-stream-zip unzipper --prefix $ZIP_ALTS): node-stream-zip, unzipper.
+// Usage: node bench/zip.mjs [--gib 4.2] [--count 70000]
+//        node bench/zip.mjs --plan [--copies 6]   (archive plan from the zip vs the extracted folder)
+import { createHash } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, "../packages/core/package.json"));
+const yauzl = require("yauzl");
+const yazl = require("yazl");
+const { ZipPart } = await import("../packages/core/dist/index.js"); // loaded before any timing
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const GIB = arg("gib", 4.2);
+const COUNT = arg("count", 70000);
+const dir = process.env.ZIP_BENCH_DIR ?? "/tmp/archive-zip-bench";
+const fixtures = join(here, "../../shared/fixtures/real");
+mkdirSync(dir, { recursive: true });
+
+function fixtureFiles() {
+  const out = [];
+  for (const d of readdirSync(fixtures, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    for (const f of readdirSync(join(fixtures, d.name))) out.push(join(fixtures, d.name, f));
+  }
+  return out.filter((f) => statSync(f).isFile());
+}
+
+function writeZip(file, add) {
+  return new Promise((res, rej) => {
+    const z = new yazl.ZipFile();
+    z.outputStream.pipe(createWriteStream(file + ".tmp")).on("close", () => {
+      import("node:fs").then((fs) => fs.renameSync(file + ".tmp", file)).then(res, rej);
+    });
+    add(z);
+    z.end();
+  });
+}
+
+async function build() {
+  const files = fixtureFiles();
+  const top = "iCloud Photos Part 1 of 2/Photos/";
+  const stored = join(dir, "stored.zip");
+  if (!existsSync(stored)) {
+    const t = Date.now();
+    await writeZip(stored, (z) => {
+      let bytes = 0;
+      for (let copy = 0; bytes < GIB * 2 ** 30; copy++) {
+        for (const f of files) {
+          z.addFile(f, `${top}${copy}-${f.split("/").pop()}`, { compress: false });
+          bytes += statSync(f).size;
+        }
+      }
+    });
+    console.log(`built stored.zip ${(statSync(stored).size / 2 ** 30).toFixed(2)} GiB in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+  const deflated = join(dir, "deflated.zip");
+  if (!existsSync(deflated)) {
+    const small = files.filter((f) => statSync(f).size < 4096);
+    const t = Date.now();
+    await writeZip(deflated, (z) => {
+      for (let copy = 0; copy < 4; copy++) for (const f of files) z.addFile(f, `${top}${copy}-${f.split("/").pop()}`);
+      for (let i = 0; i < COUNT; i++) z.addBuffer(readFileSync(small[i % small.length]), `${top}s/${i}.AAE`);
+    });
+    console.log(`built deflated.zip ${(statSync(deflated).size / 2 ** 20).toFixed(0)} MiB, ${COUNT + 4 * files.length} members in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+  for (const mode of ["stored", "deflated"]) {
+    const nested = join(dir, `nested-${mode}.zip`);
+    if (existsSync(nested)) continue;
+    const inner = join(dir, `inner-${mode}.zip`);
+    await writeZip(inner, (z) => {
+      for (let copy = 0; copy < 10; copy++) for (const f of files) z.addFile(f, `My Albums/Trip/${copy}-${f.split("/").pop()}`);
+    });
+    await writeZip(nested, (z) => z.addFile(inner, "iCloud Photos Part 2 of 2/iCloud Shared Albums.zip", { compress: mode === "deflated" }));
+  }
+}
+
+// -- readers: each returns { open(file) -> { list(): names, stream(name) -> Readable, close() } }
+const readers = {
+  // the project's reader: yauzl's central directory and inflate, our 1 MiB range reads, CRC-32 checked
+  async "core ZipPart"(file) {
+    const part = await ZipPart.open(file);
+    const entries = new Map();
+    for await (const m of part.members()) if (!("reason" in m)) entries.set(m.path, m);
+    return { entries: [...entries.keys()], stream: (n) => part.stream(entries.get(n)), close: () => part.close() };
+  },
+  async yauzl(file) {
+    const zip = await yauzl.openPromise(file, { lazyEntries: true, decodeStrings: false, autoClose: false });
+    const entries = new Map();
+    await new Promise((res, rej) => {
+      zip.on("entry", (e) => {
+        entries.set(e.fileName.toString("utf8"), e);
+        zip.readEntry();
+      });
+      zip.on("end", res);
+      zip.on("error", rej);
+      zip.readEntry();
+    });
+    return { entries: [...entries.keys()], stream: (n) => zip.openReadStreamPromise(entries.get(n)), close: () => zip.close() };
+  },
+  async "node-stream-zip"(file) {
+    const StreamZip = loadAlt("node-stream-zip");
+    const zip = new StreamZip.async({ file });
+    const entries = await zip.entries();
+    return { entries: Object.keys(entries), stream: (n) => zip.stream(n), close: () => zip.close() };
+  },
+  async unzipper(file) {
+    const unzipper = loadAlt("unzipper");
+    const d = await unzipper.Open.file(file);
+    const by = new Map(d.files.map((f) => [f.path, f]));
+    return { entries: [...by.keys()], stream: async (n) => by.get(n).stream(), close: () => {} };
+  },
+};
+
+function loadAlt(name) {
+  const alts = process.env.ZIP_ALTS ?? "/tmp/zipalts";
+  return createRequire(join(alts, "package.json"))(name);
+}
+
+// `archive plan` on a part straight from the zip vs on the same files extracted (issue 10: within
+// 1.1x). The part: --copies copies of the fixtures, photos stored and videos deflated.
+async function planBench() {
+  const { execFileSync } = await import("node:child_process");
+  const { rmSync } = await import("node:fs");
+  const copies = arg("copies", 6);
+  const top = "iCloud Photos Part 1 of 1";
+  const zip = join(dir, `plan-part-${copies}.zip`);
+  const folder = join(dir, `plan-extracted-${copies}`);
+  if (!existsSync(zip)) {
+    await writeZip(zip, (z) => {
+      for (let c = 0; c < copies; c++) for (const f of fixtureFiles()) z.addFile(f, `${top}/Photos/${c}-${f.split("/").pop()}`, { compress: /\.(mov|mp4)$/i.test(f) });
+    });
+  }
+  if (!existsSync(folder)) {
+    const part = await ZipPart.open(zip);
+    for await (const m of part.members()) {
+      if ("reason" in m) continue;
+      mkdirSync(dirname(join(folder, m.path)), { recursive: true });
+      await part.extractTo(m, join(folder, m.path));
+    }
+    await part.close();
+  }
+  const cli = join(here, "../packages/cli/bin/archive.js");
+  const runs = { zip: [], folder: [] };
+  for (let i = 0; i < 3; i++) {
+    for (const [name, src] of [["zip", zip], ["folder", folder]]) {
+      const ws = join(dir, `plan-ws-${name}`);
+      rmSync(ws, { recursive: true, force: true });
+      const t = performance.now();
+      execFileSync(process.execPath, [cli, "plan", src, "-C", ws, "--json"], { stdio: ["ignore", "ignore", "inherit"] });
+      runs[name].push((performance.now() - t) / 1000);
+    }
+  }
+  const med = (a) => [...a].sort((x, y) => x - y)[1];
+  const size = (statSync(zip).size / 2 ** 20).toFixed(0);
+  console.log(`archive plan, ${copies} copies of the fixtures (${size} MiB part), median of 3 fresh plans: zip ${med(runs.zip).toFixed(1)} s, extracted folder ${med(runs.folder).toFixed(1)} s, ratio ${(med(runs.zip) / med(runs.folder)).toFixed(2)}x (zip: ${runs.zip.map((x) => x.toFixed(1)).join(", ")}; folder: ${runs.folder.map((x) => x.toFixed(1)).join(", ")})`);
+}
+
+async function drain(stream) {
+  const sha = createHash("sha256");
+  let crc = 0;
+  let bytes = 0;
+  for await (const chunk of stream) {
+    crc = crc32(chunk, crc);
+    sha.update(chunk);
+    bytes += chunk.length;
+  }
+  sha.digest();
+  return { crc, bytes };
+}
+
+let peak = 0;
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+
+async function measure(name, file, { all }) {
+  peak = process.memoryUsage().rss;
+  const t0 = performance.now();
+  let r;
+  try {
+    r = await readers[name](file);
+  } catch (err) {
+    return `${name.padEnd(16)} ${file.split("/").pop().padEnd(20)} cannot open: ${err.message}`;
+  }
+  const tList = performance.now() - t0;
+  const mid = r.entries[Math.floor(r.entries.length / 2)];
+  const t1 = performance.now();
+  await drain(await r.stream(mid));
+  const tRandom = performance.now() - t1;
+  let bytes = 0;
+  const t2 = performance.now();
+  if (all) for (const n of r.entries) if (!n.endsWith("/")) bytes += (await drain(await r.stream(n))).bytes;
+  const tAll = (performance.now() - t2) / 1000;
+  r.close();
+  const mbs = all ? `${(bytes / 2 ** 20 / tAll).toFixed(0)} MiB/s (${tAll.toFixed(1)} s)` : "-";
+  return `${name.padEnd(16)} ${file.split("/").pop().padEnd(20)} ${String(r.entries.length).padStart(6)} entries  list ${tList.toFixed(0).padStart(5)} ms  random ${tRandom.toFixed(0).padStart(4)} ms  all+crc+sha ${mbs}  peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`;
+}
+
+if (process.argv.includes("--plan")) {
+  await planBench();
+  process.exit(0);
+}
+await build();
+const only = process.env.ZIP_READERS?.split(",") ?? Object.keys(readers);
+for (const file of ["stored.zip", "deflated.zip"]) {
+  for (const name of only) console.log(await measure(name, join(dir, file), { all: true }));
+}
+// nested: core's openNested reads a stored inner zip in place through a reader over the outer
+// file; a deflated one has no random access, so it is inflated once to a temp file
+for (const mode of ["stored", "deflated"]) {
+  const file = join(dir, `nested-${mode}.zip`);
+  const outer = await ZipPart.open(file);
+  let m;
+  for await (const x of outer.members()) m = x;
+  const t = performance.now();
+  const tmp = join(dir, `tmp-inner-${mode}.zip`);
+  const inner = await outer.openNested(m, file, tmp);
+  const tOpen = performance.now() - t;
+  let n = 0;
+  let bytes = 0;
+  for await (const x of inner.members()) {
+    if ("reason" in x) continue;
+    bytes += (await drain(await inner.stream(x))).bytes;
+    n++;
+  }
+  const tAll = performance.now() - t;
+  const temp = existsSync(tmp) ? `temp copy ${(statSync(tmp).size / 2 ** 20).toFixed(0)} MiB` : "no temp copy";
+  await inner.close();
+  await outer.close();
+  console.log(`nested ${mode.padEnd(8)} inner zip opened in ${tOpen.toFixed(0).padStart(5)} ms (${temp}); ${n} members, ${(bytes / 2 ** 20).toFixed(0)} MiB read with CRC+SHA in ${(tAll / 1000).toFixed(1)} s`);
+}
+clearInterval(sampler);
