@@ -65,3 +65,25 @@ describe("scanLibrary on a tree with everything a walk can meet", () => {
     expect([...listUnresolved(cat)].length).toBe(haveFifo() ? 4 : 3);
   });
 });
+
+describe("an interrupted scan", () => {
+  it("keeps what it read, marks nothing missing and forgets no problem", async () => {
+    const src = await tempDir("archive-scan-abort-");
+    for (let i = 0; i < 20; i++) writeFileSync(join(src, `f${i}.png`), PNG);
+    symlinkSync("nowhere", join(src, "dangling.png"));
+    const cat = openCatalog(join(await tempDir("archive-scan-abort-ws-"), "catalog.db"));
+    const et = createExifTool();
+    try {
+      const full = await scanLibrary({ source: src, catalog: cat, exiftool: et });
+      expect(full.files).toBe(20);
+      const ac = new AbortController();
+      ac.abort();
+      await expect(scanLibrary({ source: src, catalog: cat, exiftool: et, signal: ac.signal })).rejects.toMatchObject({ code: "E_ABORTED" });
+      expect(cat.db.prepare("SELECT COUNT(*) AS n FROM items WHERE missing = 1").get()).toEqual({ n: 0 });
+      expect([...listUnresolved(cat)].map((u) => u.path)).toEqual(["dangling.png"]);
+    } finally {
+      await et.end();
+      cat.close();
+    }
+  });
+});

@@ -229,6 +229,9 @@ export async function scanLibrary(options: ScanOptions): Promise<ScanResult> {
     await forEachLimit(walk, options.concurrency ?? 8, (e) => scanEntry(s, e), options.signal);
   }
   flush(s);
+  // an interrupted walk saw only part of the library: what it read is kept, but nothing it did
+  // not reach may be marked missing, and no recorded problem may be forgotten
+  if (options.signal?.aborted) throw new ArchiveError("E_ABORTED", "the scan was interrupted; what it read is kept (plan again to finish)");
   onEvent({ kind: "progress", stage: "scan", done: s.result.files, total: s.result.files, bytes: s.result.bytes });
   return finishScan(s, started);
 }
