@@ -35,7 +35,8 @@ const ws = join(base, "ws");
 const payload = join(ws, "converted");
 
 // ---- 1. the tree --------------------------------------------------------------------------
-const spec = JSON.stringify({ COUNT, FILE, v: 1 });
+// v2: every file is journalled as convert's output (the manifest lists only the archive's own outputs)
+const spec = JSON.stringify({ COUNT, FILE, v: 2 });
 const specFile = join(base, "spec.json");
 if (!existsSync(specFile) || readFileSync(specFile, "utf8") !== spec) {
   console.error(`generating ${COUNT} files of 3 MiB under ${payload} ...`);
@@ -45,10 +46,33 @@ if (!existsSync(specFile) || readFileSync(specFile, "utf8") !== spec) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `IMG_${String(i).padStart(5, "0")}.jpg`), randomBytes(FILE));
   }
-  openWorkspace(ws, { create: true, lock: false }).close();
+  journalOutputs();
   writeFileSync(specFile, spec);
 }
 const bytes = COUNT * FILE;
+
+/** Journal every generated file as a finished copy job (no hash recorded: the manifest reads each once, the path measured here). */
+function journalOutputs() {
+  const w = openWorkspace(ws, { create: true, lock: false });
+  try {
+    const db = w.catalog.db;
+    const src = db.prepare("INSERT INTO sources (root, added_at) VALUES ('/bench', datetime('now'))").run().lastInsertRowid;
+    const item = db.prepare(
+      `INSERT INTO items (source_id, rel_path, name, dir, base_stem, variant, size, mtime_ms, format, kind, scanned_at)
+       VALUES (?, ?, ?, '', ?, 'original', ?, 0, 'jpeg', 'photo', datetime('now'))`,
+    );
+    const job = db.prepare("INSERT INTO jobs (item_id, action, status, output_rel, updated_at) VALUES (?, 'copy', 'done', ?, datetime('now'))");
+    db.transaction(() => {
+      for (let i = 0; i < COUNT; i++) {
+        const name = `IMG_${String(i).padStart(5, "0")}.jpg`;
+        const id = item.run(src, name, name, name.slice(0, -4), FILE).lastInsertRowid;
+        job.run(id, `converted/${2010 + (i % 12)}/${name}`);
+      }
+    })();
+  } finally {
+    w.close();
+  }
+}
 
 const sh = (cmd) => {
   const t = process.hrtime.bigint();
