@@ -118,7 +118,7 @@ describe.skipIf(!fx)("HEIC -> JPEG without loss", () => {
     const sdr = join(dir, "sdr.jpg");
     const decoder = new HeifDecoder(1);
     try {
-      expect((await convertHeif(decoder, join(fx!, rel), sdr, { quality: 90, hdr: false })).gainMap).toBeNull();
+      expect((await convertHeif(decoder, join(fx!, rel), sdr, { quality: 90, hdr: false })).gainMap).toBe("off");
     } finally {
       await decoder.close();
     }

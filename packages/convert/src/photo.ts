@@ -26,8 +26,8 @@ export interface PhotoOutcome {
   displayWidth: number;
   displayHeight: number;
   icc: boolean;
-  /** Where the ISO 21496-1 gain map's metadata came from; null: no gain map written. */
-  gainMap: "tmap" | "apple" | null;
+  /** Where the ISO 21496-1 gain map's metadata came from; "off": not asked for (--no-hdr); null: the source has none usable. */
+  gainMap: "tmap" | "apple" | "off" | null;
   warnings: string[];
   decodeMs: number;
 }
@@ -132,7 +132,7 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
     displayHeight = r.width;
   }
   if (r.topLevelImages > 1) warnings.push(`${r.topLevelImages} images in the file; the primary one was converted`);
-  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : null, warnings, decodeMs: r.decodeMs };
+  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs };
 }
 
 function exifOrientationOf(item: Buffer): number | null {

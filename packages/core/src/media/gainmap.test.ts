@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { realFixtures } from "../../../../test/support.js";
-import { appleHeadroom, decodeIsoGainMap, encodeIsoGainMap, isoFromAppleHeadroom } from "./gainmap.js";
+import { appleHeadroom, decodeIsoGainMap, encodeIsoGainMap, headHasGainMap, isoFromAppleHeadroom } from "./gainmap.js";
 import { findMetaBox, parseMetaBoxes } from "./heif.js";
 import { tiffFromHeifExif } from "./exif.js";
 
@@ -38,5 +38,18 @@ describe.skipIf(!fx)("gain-map metadata", () => {
   it("encode and decode agree", () => {
     const m = { baseHdrHeadroom: 0, alternateHdrHeadroom: 1.5, gainMapMin: [-0.25], gainMapMax: [1.5], gamma: [1], baseOffset: [0.015625], alternateOffset: [0.015625], useBaseColorSpace: true, backwardDirection: false };
     expect(decodeIsoGainMap(encodeIsoGainMap(m))).toEqual(m);
+  });
+});
+
+describe.skipIf(!fx)("headHasGainMap", () => {
+  it("finds Apple's aux map and the tmap item in a HEIF head; none in an SDR HEIC or a plain JPEG", () => {
+    const head = (rel: string) => {
+      const b = readFileSync(join(fx!, rel));
+      return headHasGainMap(b.subarray(0, 256 * 1024), b.length);
+    };
+    expect(head("osxphotos/IMG_4394.HEIC")).toBe(true);
+    expect(head("exif-samples/iphone_13_pro_max.HEIC")).toBe(true);
+    expect(head("osxphotos/IMG_1853.HEIC")).toBe(false);
+    expect(head("lychee/train.jpg")).toBe(false);
   });
 });

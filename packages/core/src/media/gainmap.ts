@@ -3,6 +3,8 @@
 // Apple's own gain map; its headroom is in the aux image's XMP (HDRGainMapHeadroom) or the maker
 // note (tags 0x21 and 0x30), and it is described the way libultrahdr (jpegrutils.cpp) reads
 // Apple gain maps: gamma 1, no offsets, content boost from 1 to the headroom.
+import { heifStructure } from "./heif.js";
+import { jpegHeadHasIsoGainMap } from "./jpeg.js";
 import { appleMakerNoteRationals } from "./tiff.js";
 
 /** The aux image type of Apple's HDR gain map (iOS 14 and later). */
@@ -127,4 +129,15 @@ export function isoFromAppleHeadroom(headroom: number): Buffer {
     useBaseColorSpace: true,
     backwardDirection: false,
   });
+}
+
+/**
+ * Whether a file carries an HDR gain map, read from its head (`head`, the first bytes of a file
+ * of `fileSize` bytes): a HEIF with Apple's aux gain map or a `tmap` item, or a JPEG with the ISO
+ * 21496-1 marker. For verify's parity: a gain map in the source must be in the output.
+ */
+export function headHasGainMap(head: Buffer, fileSize: number): boolean {
+  if (head[0] === 0xff && head[1] === 0xd8) return jpegHeadHasIsoGainMap(head);
+  if (head.toString("latin1", 4, 8) !== "ftyp") return false;
+  return heifStructure(head, fileSize).hasGainMap === true;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeIsoGainMap } from "./gainmap.js";
-import { iccSegments, jpegSegments, jpegWithSegments, readJpegMetadata, secondaryImage, ultraHdrJpeg, xmpSegment } from "./jpeg.js";
+import { iccSegments, jpegHeadHasIsoGainMap, jpegSegments, jpegWithSegments, readJpegMetadata, secondaryImage, ultraHdrJpeg, xmpSegment } from "./jpeg.js";
 
 /** A real 8x8 grey baseline JPEG (JFIF), as an encoder writes one. */
 const TINY = Buffer.from(
@@ -38,5 +38,14 @@ describe("JPEG segments", () => {
     const t = JSON.parse(execFileSync("exiftool", ["-j", "-n", "-G1", "-MPF:all", join(dir, "hdr.jpg")], { encoding: "utf8" }))[0];
     expect(t["MPImage2:MPImageStart"] + t["MPImage2:MPImageLength"]).toBe(out.length);
     expect(t["MPImage1:MPImageLength"]).toBe(out.length - gm.length);
+  });
+});
+
+describe("jpegHeadHasIsoGainMap", () => {
+  it("sees the ISO marker in a head cut anywhere after it, and not in a plain JPEG", () => {
+    const out = ultraHdrJpeg(TINY, [xmpSegment(Buffer.alloc(30_000, 32))], TINY, ISO);
+    expect(jpegHeadHasIsoGainMap(out.subarray(0, 40_000))).toBe(true);
+    expect(jpegHeadHasIsoGainMap(TINY)).toBe(false);
+    expect(jpegHeadHasIsoGainMap(out.subarray(0, 1_000))).toBe(false);
   });
 });

@@ -97,6 +97,18 @@ export function readJpegMetadata(jpeg: Buffer): JpegMetadata {
   return out;
 }
 
+/** The ISO 21496-1 marker among the segments in the first bytes of a JPEG (a head may end mid-segment). */
+export function jpegHeadHasIsoGainMap(head: Buffer): boolean {
+  let p = 2;
+  while (p + 4 <= head.length && head[p] === 0xff && head[p + 1] !== SOS) {
+    const len = head.readUInt16BE(p + 2);
+    const id = head.subarray(p + 4, Math.min(p + 4 + ISO_GAINMAP_ID.length, head.length));
+    if (head[p + 1] === 0xe2 && id.equals(ISO_GAINMAP_ID)) return true;
+    p += 2 + len;
+  }
+  return false;
+}
+
 /**
  * Put `segments` into an encoder's JPEG right after SOI (and its JFIF APP0, which must stay
  * first), dropping any APP1/APP2 the encoder wrote itself. Returns [head, scan]: the header up
