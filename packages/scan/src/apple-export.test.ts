@@ -77,6 +77,8 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
     // a real JPEG with its metadata removed: a file that records no date of its own
     const undated = join(dir, "undated.jpg");
     await execFileP("exiftool", ["-q", "-all=", "-o", undated, f("metadata-extractor-images/Apple iPhone 4.jpg")]);
+    const undated2 = join(dir, "undated2.jpg"); // other content, no date either
+    await execFileP("exiftool", ["-q", "-all=", "-o", undated2, f("lychee/train.jpg")]);
     const inner = join(dir, "shared.zip");
     await writeZip(inner, [{ name: "My Albums/Family Trip/IMG_4394.HEIC", file: f("osxphotos/IMG_4394.HEIC") }]);
     const part1: MemberSpec[] = [
@@ -100,9 +102,10 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
     zips.part2 = join(dir, "iCloud-bilder Del 2 av 2.zip");
     await writeZip(zips.part2, [
       // the same name as in part 1, other content and another CSV date
-      { name: `${p2}/Photos/IMG_0001.JPG`, file: f("lychee/train.jpg") },
+      { name: `${p2}/Photos/IMG_0001.JPG`, file: undated2 },
+      { name: `${p2}/Photos/IMG_0003.JPG`, file: f("lychee/train.jpg") },
       { name: `${p2}/Photos/IMG_0002.JPG`, file: undated },
-      { name: `${p2}/Photos/Photo Details.csv`, data: H + 'IMG_0001.JPG,d1=,no,no,no,"Sunday March 3,2019 10:00 AM GMT",0,\nIMG_0002.JPG,d2=,no,no,no,"Sunday March 3,2019 10:00 AM GMT",0,\n' },
+      { name: `${p2}/Photos/Photo Details.csv`, data: H + 'IMG_0001.JPG,d1=,no,no,no,"Sunday March 3,2019 10:00 AM GMT",0,\nIMG_0002.JPG,d2=,no,no,no,"Sunday March 3,2019 10:00 AM GMT",0,\nIMG_0003.JPG,d3=,no,no,no,"Sunday March 3,2019 10:00 AM GMT",0,\n' },
     ]);
     zips.truncated = join(dir, "iCloud Photos Part 3 of 3.zip");
     await writeZip(zips.truncated, [{ name: "p3/Photos/IMG_3582.HEIC", file: f("osxphotos/IMG_3582.HEIC") }]);
@@ -141,8 +144,10 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
     const a = item(`iCloud Photos Part 1 of 2.zip/${p1}/Photos/IMG_0001.JPG`);
     const b = item(`iCloud-bilder Del 2 av 2.zip/${p2}/Photos/IMG_0001.JPG`);
     expect(a).toMatchObject({ capture_source: "csv", capture_local: "2022-06-04T12:11:00", capture_offset: "+00:00", favorite: 1, csv_checksum: "c1=" });
-    // part 2's IMG_0001 records its own date: the CSV's never replaces it
-    expect(b).toMatchObject({ capture_source: "exif", favorite: 0, csv_checksum: "d1=" });
+    expect(b).toMatchObject({ capture_source: "csv", capture_local: "2019-03-03T10:00:00", capture_offset: "+00:00", favorite: 0, csv_checksum: "d1=" });
+    expect(a?.sha256).not.toBe(b?.sha256);
+    // a file that records its own date keeps it: the CSV's never replaces it
+    expect(item(`iCloud-bilder Del 2 av 2.zip/${p2}/Photos/IMG_0003.JPG`)).toMatchObject({ capture_source: "exif", capture_year: 2021, csv_checksum: "d3=" });
     expect(item(`iCloud-bilder Del 2 av 2.zip/${p2}/Photos/IMG_0002.JPG`)).toMatchObject({ capture_source: "csv", capture_year: 2019 });
     expect(item(`iCloud Photos Part 1 of 2.zip/${p1}/Photos/IMG_3582.HEIC`)).toMatchObject({ hidden: 1, favorite: 0 });
     expect(item(`iCloud Photos Part 1 of 2.zip/${p1}/Photos/IMG_0861-1.MOV`)).toMatchObject({ csv_named: 1, csv_checksum: "c4=" });
@@ -152,7 +157,7 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
     const parts = exportParts(catalog).map((p) => [p.label, p.files, p.csvNamed, p.deleted, p.favorites, p.hidden]);
     expect(parts).toEqual([
       [p1, 11, 4, 1, 1, 1],
-      [p2, 3, 2, 0, 0, 0],
+      [p2, 4, 3, 0, 0, 0],
     ]);
   });
 
@@ -188,7 +193,7 @@ describe.skipIf(!real || !haveExiftool)("zip parts of an Apple export, planned i
   it("re-planning reads no member again; the zips are byte-identical and no temp copy is left", async () => {
     const run = startRun(catalog, "scan");
     const counts = await scanZipPart({ catalog, sourceId: srcId, scanRun: run, exiftool, zip: zips.part2!, prefix: "iCloud-bilder Del 2 av 2.zip", tmpDir: join(dir, "ws/.archive/tmp"), onProblem: () => {} });
-    expect(counts).toMatchObject({ files: 3, read: 0, unchanged: 3 });
+    expect(counts).toMatchObject({ files: 4, read: 0, unchanged: 4 });
     for (const [k, z] of Object.entries(zips)) expect(sha(await readFile(z)), k).toBe(before[k]);
     expect(await readdir(join(dir, "ws/.archive/tmp"))).toEqual([]);
     expect(existsSync(join(dir, "evil.jpg"))).toBe(false);
