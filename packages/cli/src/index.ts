@@ -36,6 +36,9 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
+/** Streams whose reader has gone (EPIPE): output to them is dropped. */
+const closedStreams = new Set<NodeJS.WriteStream>();
+
 /**
  * `archive dedupe | head -1`: the reader went away. Without a listener Node throws EPIPE with a
  * stack trace; with it, further output is dropped and the command finishes its work quietly.
@@ -48,7 +51,6 @@ function quietOnClosedPipe(): void {
     });
   }
 }
-const closedStreams = new Set<NodeJS.WriteStream>();
 
 function write(stream: NodeJS.WriteStream, text: string): void {
   if (!closedStreams.has(stream)) stream.write(text);
