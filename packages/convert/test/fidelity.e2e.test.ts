@@ -56,6 +56,15 @@ describe.skipIf(!real)("archive convert keeps HDR and carries EXIF", () => {
     expect(pa.equals(pb)).toBe(true);
   });
 
+  it("archive verify: metadata parity passes both (a --no-hdr output lacks its gain map by choice)", async () => {
+    for (const w of [hdr, sdr]) {
+      const r = await archiveJson<{ checks: { name: string; checked: number; failed: number; failures: unknown[] }[] }>(w.ws, ["verify"]);
+      const meta = r.json.checks.find((c) => c.name === "metadata")!;
+      expect(meta.checked, r.stderr).toBe(FILES.length);
+      expect(meta.failures).toEqual([]);
+    }
+  }, 300_000);
+
   it("the EXIF block is the source's: Orientation 1, the JPEG's size, the Live Photo id in the maker note", async () => {
     const out = await readFile(join(hdr.ws, hdr.jobs.get("IMG_4394.HEIC")!.output_rel!));
     const t = new TiffBlock(readJpegMetadata(out).exif!);

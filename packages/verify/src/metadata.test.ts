@@ -73,3 +73,12 @@ describe("capture times", () => {
     expect(compareParity(src, moved)).toEqual(["capture time 2011-01-13T14:33:39 became 2011-01-13T13:33:39"]);
   });
 });
+
+describe("HDR gain-map parity (issue 13)", () => {
+  it("a gain map in the source must be in the output; none in the source asks for none", () => {
+    const photo = { video: false };
+    expect(compareParity({ ...photo, gainMap: true }, { ...photo, gainMap: false })).toEqual(["HDR gain map lost (the source has one, the JPEG has no ISO 21496-1 gain map)"]);
+    expect(compareParity({ ...photo, gainMap: true }, { ...photo, gainMap: true })).toEqual([]);
+    expect(compareParity({ ...photo, gainMap: false }, { ...photo, gainMap: false })).toEqual([]);
+  });
+});

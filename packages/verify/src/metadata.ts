@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
+import { open } from "node:fs/promises";
 import {
   forEachLimit,
+  headHasGainMap,
   metaFromExiftool,
   parityRows,
   parseCaptureTime,
@@ -29,6 +31,8 @@ export interface ParityMeta {
   height?: number;
   duration?: number;
   contentId?: string;
+  /** An HDR gain map is present (HEIF aux map or tmap; JPEG ISO 21496-1), read from the file's head. */
+  gainMap?: boolean;
   video: boolean;
 }
 
@@ -73,7 +77,22 @@ export async function readParity(et: ExifTool, path: string): Promise<ParityMeta
   const t = (await et.read(path, { readArgs: ["-api", "LargeFileSupport=1"] } as never)) as unknown as Tags;
   const err = tagText(t.Error);
   if (err) throw new Error(err);
-  return parityFromTags(t);
+  const m = parityFromTags(t);
+  if (!m.video) m.gainMap = await gainMapOf(path);
+  return m;
+}
+
+/** Whether the photo at `path` carries an HDR gain map (its first 256 KiB say). */
+async function gainMapOf(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(size, 256 * 1024));
+    await fh.read(head, 0, head.length, 0);
+    return headHasGainMap(head, size);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Catalog fields as parity fields, for when the source library is not reachable. */
@@ -136,6 +155,7 @@ export function compareParity(src: ParityMeta, out: ParityMeta): string[] {
     else if (Math.abs(src.duration - out.duration) > DURATION_TOLERANCE)
       d.push(`duration ${src.duration.toFixed(3)} s became ${out.duration.toFixed(3)} s`);
   }
+  if (src.gainMap && out.gainMap === false) d.push("HDR gain map lost (the source has one, the JPEG has no ISO 21496-1 gain map)");
   if (src.contentId && src.contentId !== out.contentId) d.push(`Live Photo content id ${src.contentId} ${out.contentId ? `became ${out.contentId}` : "lost"}`);
   return d;
 }
@@ -174,6 +194,8 @@ export async function checkMetadata(options: {
           fromCatalog++;
         }
         const out = await readParity(options.exiftool, output);
+        // `convert --no-hdr` asked for no gain map: its absence is a choice, not a loss
+        if (r.params?.includes('"gainMap":"off"')) delete src.gainMap;
         const diffs = compareParity(src, out);
         record(check, r.output_rel, diffs.length ? `${diffs.join("; ")} (source ${r.rel_path})` : undefined);
       } catch (err) {
@@ -184,7 +206,7 @@ export async function checkMetadata(options: {
     options.signal,
   );
   check.notes.push(
-    `compared capture time and offset, GPS (within ${GPS_TOLERANCE} degrees), make/model, displayed size, video duration (within ${DURATION_TOLERANCE} s) and Live Photo content id of ${rows.length} converted files`,
+    `compared capture time and offset, GPS (within ${GPS_TOLERANCE} degrees), make/model, displayed size, video duration (within ${DURATION_TOLERANCE} s), Live Photo content id and HDR gain map presence of ${rows.length} converted files`,
   );
   if (fromCatalog) check.notes.push(`${fromCatalog} sources were not reachable: compared with their catalog record instead`);
   check.durationMs = Date.now() - started;

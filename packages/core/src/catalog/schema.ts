@@ -302,6 +302,8 @@ export interface ParityRow {
   duration: number | null;
   content_id: string | null;
   output_rel: string;
+  /** The job's params JSON (its `gainMap` is "off" when convert was asked for no HDR gain map). */
+  params: string | null;
 }
 
 /** One row of the job journal (`jobs`). */

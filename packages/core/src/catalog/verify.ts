@@ -65,7 +65,7 @@ export function parityRows(cat: Catalog): IterableIterator<ParityRow> {
   return cat
     .stmt(
       `SELECT i.id, i.rel_path, s.root, i.kind, i.capture_local, i.capture_offset, i.gps_lat, i.gps_lon, i.make, i.model,
-         i.width, i.height, i.orientation, i.rotation, i.duration, i.content_id, j.output_rel
+         i.width, i.height, i.orientation, i.rotation, i.duration, i.content_id, j.output_rel, j.params
        FROM items i JOIN sources s ON s.id = i.source_id JOIN jobs j ON j.item_id = i.id
        WHERE i.missing = 0 AND j.status = 'done' AND j.action = 'convert' AND j.output_rel IS NOT NULL ORDER BY i.id`,
     )
