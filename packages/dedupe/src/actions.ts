@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { HashCache, insideWorkspace, noEvents, reasonOf, sha256File, tempPathFor, type Catalog, type OnEvent } from "@archive/core";
+import { HashCache, insideWorkspace, noEvents, reasonOf, sha256File, tempPathFor, type Catalog, type DedupeSummary, type OnEvent } from "@archive/core";
 import { QUARANTINE_DIR, QUARANTINE_LOG } from "./archive.js";
 import type { DedupeReport } from "./source.js";
 
@@ -199,4 +199,13 @@ export async function restoreQuarantine(o: ActionOptions): Promise<ActionResult>
     }
   }
   return res;
+}
+
+/** What the run record keeps of a dedupe run (read back typed through `lastRun(cat, "dedupe")`). */
+export function dedupeSummary(source: DedupeReport, archive: DedupeReport, action?: ActionResult): DedupeSummary {
+  return {
+    source: { groups: source.groups.length, files: source.duplicateFiles, bytes: source.bytesSaved },
+    archive: { groups: archive.groups.length, files: archive.duplicateFiles, bytes: archive.bytesSaved },
+    ...(action ? { action: { name: action.action, done: action.done.length, skipped: action.skipped.length, failed: action.failed.length } } : {}),
+  };
 }

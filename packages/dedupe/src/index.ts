@@ -6,4 +6,4 @@ export {
 } from "./source.js";
 export { findArchiveDuplicates, ARCHIVE_DIRS, QUARANTINE_DIR, QUARANTINE_LOG, type ArchiveOptions } from "./archive.js";
 export { BatchPool, type BatchResult } from "./workers.js";
-export { linkDuplicates, quarantineDuplicates, restoreQuarantine, readQuarantineLog, sameBytes, type ActionResult, type ActionOptions, type LogEntry } from "./actions.js";
+export { dedupeSummary, linkDuplicates, quarantineDuplicates, restoreQuarantine, readQuarantineLog, sameBytes, type ActionResult, type ActionOptions, type LogEntry } from "./actions.js";

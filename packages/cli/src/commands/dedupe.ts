@@ -1,6 +1,7 @@
 import kleur from "kleur";
 import { ArchiveError, startRun, finishRun } from "@archive/core";
 import {
+  dedupeSummary,
   findArchiveDuplicates,
   findSourceDuplicates,
   linkDuplicates,
@@ -57,11 +58,7 @@ Duplicate groups are recorded in the catalog, so convert archives one copy only.
       else if (action === "quarantine") res = quarantineDuplicates(archive, { workspace: ws.root, catalog: ws.catalog, onEvent: ctx.onEvent, dryRun });
       const fresh = newContentCount(ws.catalog);
       ctx.progress.clear();
-      const summary = {
-        source: { groups: source.groups.length, files: source.duplicateFiles, bytes: source.bytesSaved },
-        archive: { groups: archive.groups.length, files: archive.duplicateFiles, bytes: archive.bytesSaved },
-        ...(res ? { action: { name: res.action, done: res.done.length, skipped: res.skipped.length, failed: res.failed.length } } : {}),
-      };
+      const summary = dedupeSummary(source, archive, res);
       const failed = source.problems.length + archive.problems.length + (res?.failed.length ?? 0);
       finishRun(ws.catalog, run, "dedupe", failed ? "failures" : "ok", summary);
       if (ctx.opts.json) ctx.out(JSON.stringify({ source, archive, newContent: fresh, ...(res ? { action: res } : {}) }, null, 2));
