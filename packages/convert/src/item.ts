@@ -95,7 +95,9 @@ async function place(ctx: RunContext, it: ConvertItemRow, action: Written["actio
   const { ext, mismatch } = outputExtension(it, action, n.srcExt);
   const prefix = prefixOf(ctx, it);
   const dir = outputDir("converted", ctx.layout, it, prefix);
-  const outRel = await chooseName(ctx.catalog, ctx.root, it, { dir, stem: n.stem, ext, previous: prev?.output_rel ?? null });
+  // --redo re-creates the very file named, whatever the layout or names are now
+  const redoOf = ctx.redo.get(it.id)?.output_rel;
+  const outRel = redoOf ?? (await chooseName(ctx.catalog, ctx.root, it, { dir, stem: n.stem, ext, previous: prev?.output_rel ?? null }));
   const outStem = splitName(posix.basename(outRel))[0];
   if (mismatch) ctx.result.renamed.push({ path: it.rel_path, reason: mismatch, output: outRel });
   if (ctx.dry) {

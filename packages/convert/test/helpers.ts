@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { openCatalog, TEMP_MARKER, type ExifTool } from "@archive/core";
+import { openCatalog, TEMP_MARKER, type ExifTool, type JobRow as CatalogJobRow } from "@archive/core";
 import { execFileP, runArchive } from "../../../test/support.js";
 
 export { execFileP, hasTool, realFixtures, repoRoot, runArchive, tempDir, treeChecksum } from "../../../test/support.js";
@@ -38,18 +38,10 @@ export function tempFiles(ws: string): string[] {
   return ["converted", "originals"].flatMap((top) => listFiles(join(ws, top)).filter((p) => p.split("/").pop()!.startsWith(TEMP_MARKER) || p.includes("_exiftool_tmp")));
 }
 
-export interface JobRow {
+/** A job journal row (its type is declared once, in core's catalog/schema.ts) with its item's source path. */
+export type JobRow = Pick<CatalogJobRow, "item_id" | "action" | "status" | "output_rel" | "output_sha256" | "output_size" | "reason" | "duplicate_of" | "params"> & {
   rel_path: string;
-  item_id: number;
-  action: string;
-  status: string;
-  output_rel: string | null;
-  output_sha256: string | null;
-  output_size: number | null;
-  reason: string | null;
-  duplicate_of: number | null;
-  params: string | null;
-}
+};
 
 /** The job journal joined with the items, by source path (read-only, after the CLI exited). */
 export function journal(ws: string): Map<string, JobRow> {
