@@ -33,5 +33,8 @@ export interface RunContext {
   redo: Map<number, JobRow>;
 }
 
-/** The source file of an item. */
-export const sourceOf = (it: ConvertItemRow): string => join(it.root, it.rel_path);
+/** Zip-member items being handled now: their temp copy in .archive/tmp (zip-source.ts). */
+export const memberFiles = new Map<number, string>();
+
+/** The source file of an item (for a zip member: its copy while its unit is handled). */
+export const sourceOf = (it: ConvertItemRow): string => memberFiles.get(it.id) ?? join(it.root, it.rel_path);

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { closeZipSources, withZipSources } from "./zip-source.js";
 import { join } from "node:path";
 import {
   ArchiveError,
@@ -167,7 +168,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
       units(ctx),
       options.jobs ?? availableParallelism(),
       async (it) => {
-        done += await handleUnit(ctx, it);
+        done += await withZipSources(ctx, it, () => handleUnit(ctx, it));
         onEvent({ kind: "progress", stage: "convert", done, total: r.selected, bytes: r.bytesIn, failed: r.failed.length });
       },
       options.signal,
@@ -177,6 +178,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
     if (!(err instanceof ArchiveError) && isDiskFull(err)) throw writeError(Object.assign(new Error(reasonOf(err)), { code: "ENOSPC" }), options.root);
     throw err;
   } finally {
+    await closeZipSources(ctx);
     await closeRun(ctx, started);
   }
   return r;

@@ -83,4 +83,22 @@ describe.skipIf(!real || !haveExiftool)("archive plan on Apple-export zip parts"
     expect(again.scan).toMatchObject({ read: 0, unchanged: p.scan.read });
     for (const z of zips) expect(sha(await readFile(z)), z).toBe(before.get(z));
   });
+
+  it("converts straight from the parts, one member at a time, and verify passes", async () => {
+    const ws = await tempDir("archive-export-convert-");
+    await plan(zips.slice(0, 2), ws);
+    const c = await runArchive(["convert", "-C", ws, "--json"]);
+    // 1: the refused ../evil.jpg is unresolved until it is accepted as not archived
+    expect(c.code, c.stderr).toBe(1);
+    expect(c.stdout).toMatch(/\.\.\/evil\.jpg[\s\S]*?unsafe member name/);
+    const outputs = (await readdir(join(ws, "converted"), { recursive: true })).map(String).filter((f) => /\.(jpg|mov|mp4)$/i.test(f)).sort();
+    // the still of part 1 and its Live Photo video, part 2's photo of the same name, Recently Deleted's
+    expect(outputs.length).toBe(4);
+    // two sources: outputs go under a folder per source (the zip's name)
+    expect(outputs.filter((f) => f.startsWith("iCloud-bilder Del 2 av 2.zip/"))).toEqual(["iCloud-bilder Del 2 av 2.zip/iCloud-bilder Del 2 av 2/Photos/IMG_3582.jpg"]);
+    const v = await runArchive(["verify", "-C", ws, "--accept-unreadable"]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(await readdir(join(ws, ".archive/tmp"))).toEqual([]);
+    for (const z of zips) expect(sha(await readFile(z)), z).toBe(before.get(z));
+  });
 });
