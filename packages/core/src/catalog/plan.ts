@@ -3,25 +3,13 @@
 // with the library. Owner: scan package.
 import type { Catalog } from "./db.js";
 import type { Count, ExtensionMismatch, PathReason, PlanSummary } from "./summaries.js";
-import type { ProblemKind } from "./schema.js";
+import type { DayRow, ProblemKind } from "./schema.js";
 
 /** Output bytes per input byte for converted items (the estimate's model or calibration). */
 export interface OutputModel {
   heicToJpegBytes: number;
   hevcToH264Bytes: number;
   keepOriginals?: boolean;
-}
-
-/** Files, bytes and estimated output of one capture day (year/month/day null: undated). */
-export interface DayRow {
-  year: number | null;
-  month: number | null;
-  day: number | null;
-  files: number;
-  bytes: number;
-  photos: number;
-  videos: number;
-  out: number;
 }
 
 const PRESENT = "FROM items i WHERE i.missing = 0";

@@ -1,15 +1,7 @@
 // Catalog queries: scan (items as the walk finds them, changed and missing files). The hashing of
 // files that may already be archived uses duplicates.ts (`possiblyArchivedPage`). Owner: scan package.
 import type { Catalog } from "./db.js";
-import type { ItemRecord } from "./schema.js";
-
-/** What an incremental scan compares to decide whether a file must be read again. */
-export interface ScannedIdentity {
-  id: number;
-  size: number;
-  mtime_ms: number;
-  ino: number | null;
-}
+import type { ItemRecord, ScannedIdentity } from "./schema.js";
 
 /** The catalogued identity of a source file, or undefined when it is new. */
 export function scannedItem(cat: Catalog, sourceId: number, relPath: string): ScannedIdentity | undefined {

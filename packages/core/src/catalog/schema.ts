@@ -482,3 +482,23 @@ export interface NewContent {
   /** New files whose SHA-256 is not known: run `archive dedupe` to hash size collisions. */
   unhashed: number;
 }
+
+/** What an incremental scan compares (catalog/scan.ts `scannedItem`) to decide whether a file must be read again. */
+export interface ScannedIdentity {
+  id: number;
+  size: number;
+  mtime_ms: number;
+  ino: number | null;
+}
+
+/** Files, bytes and estimated output of one capture day, year/month/day null when undated (catalog/plan.ts `planDays`). */
+export interface DayRow {
+  year: number | null;
+  month: number | null;
+  day: number | null;
+  files: number;
+  bytes: number;
+  photos: number;
+  videos: number;
+  out: number;
+}
