@@ -2,6 +2,7 @@
 // workspace's manifest alone. No catalog is needed at the destination.
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import {
   ArchiveError,
   leastRecentlyVerified,
@@ -69,6 +70,9 @@ export async function checkCopy(o: CopyCheckOptions): Promise<CopyCheckReport> {
   const onEvent = throttleProgress(o.onEvent ?? noEvents);
   const manifest = await loadManifest(o.workspace);
   const dest: Destination = o.at ? parseDestination(o.at, o.cwd ?? process.cwd()) : { kind: "folder", place: o.workspace };
+  if (o.at && dest.kind === "folder" && resolve(dest.place) === resolve(o.workspace)) {
+    throw new ArchiveError("E_USAGE", `${dest.place} is the workspace itself, not a copy: archive verify (or --sample PCT) checks it`);
+  }
   const place = o.at ? dest.place : WORKSPACE_PLACE;
   const scope = sampleScope(o.catalog, place, manifest, o.samplePct);
   const sig = o.signal ? { signal: o.signal } : {};
