@@ -38,6 +38,13 @@ export interface PhotoOptions {
   hdr?: boolean;
 }
 
+/**
+ * Standard Huffman tables, as libjpeg and heif-convert write: measured on a 12 MP HEIC here,
+ * sharp's optimised tables cost 0.13 s of CPU against 0.04 s for 3.4% smaller files, with the
+ * same pixels; at 2,000 photos that is 3 minutes of the 1.1x budget against heif-convert.
+ */
+const jpegOptions = (quality: number) => ({ quality, optimiseCoding: false });
+
 const asBuf = (u: Uint8Array | null | undefined) => (u ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : null);
 
 /** The source's EXIF as a TIFF block patched for the output: Orientation, pixel size, JPEG-required tags. */
@@ -114,8 +121,8 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
   // No ICC through sharp: with raw input it would convert the pixels from sRGB. The profile is
   // carried as bytes above, so Display P3 pixels stay Display P3.
   const [base, map] = await Promise.all([
-    sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } }).jpeg({ quality: opts.quality }).toBuffer(),
-    gm && meta ? sharp(asBuf(gm.data)!, { raw: { width: gm.width, height: gm.height, channels: 1 } }).jpeg({ quality: opts.quality }).toBuffer() : null,
+    sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } }).jpeg(jpegOptions(opts.quality)).toBuffer(),
+    gm && meta ? sharp(asBuf(gm.data)!, { raw: { width: gm.width, height: gm.height, channels: 1 } }).jpeg(jpegOptions(opts.quality)).toBuffer() : null,
   ]);
   const mapSegments: Buffer[] = [];
   if (gm?.xmp) tryPush(mapSegments, "gain map XMP", warnings, () => xmpSegment(asBuf(gm.xmp)!));
