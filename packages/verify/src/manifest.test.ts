@@ -53,4 +53,21 @@ describe("buildManifest, called directly", () => {
     expect(r).toMatchObject({ failures: [], added: 1 });
     expect(await readFile(join(root, "manifest-sha256.txt"), "utf8")).toBe(`${sha("a2")}  converted/a.jpg\n`);
   });
+
+  it("a kept original enters with the hash recorded for it (params.originalSha256, else the source item's while current)", async () => {
+    await mkdir(join(root, "originals"));
+    await writeFile(join(root, "converted/b.jpg"), "jpeg");
+    await writeFile(join(root, "originals/b.heic"), "rot"); // not the source's bytes any more
+    await writeFile(join(root, "originals/c.heic"), "heic-c");
+    const b = addItem(ws, "/lib", "b.heic", { kind: "photo", format: "heic", size: 4, sha256: sha("heic") });
+    addJob(ws, b, { action: "convert", status: "done", output_rel: "converted/b.jpg", output_sha256: sha("jpeg"), params: JSON.stringify({ original: "originals/b.heic" }) });
+    const c = addItem(ws, "/lib", "c.heic", { kind: "photo", format: "heic", size: 6 });
+    addJob(ws, c, { action: "convert", status: "done", output_rel: null, params: JSON.stringify({ original: "originals/c.heic", originalSha256: sha("heic-c") }) });
+    const r = await buildManifest({ workspace: root, catalog: ws.catalog });
+    expect(await readFile(join(root, "manifest-sha256.txt"), "utf8")).toBe(
+      `${sha("jpeg")}  converted/b.jpg\n${sha("heic")}  originals/b.heic\n${sha("heic-c")}  originals/c.heic\n`,
+    );
+    // the recorded hash is the evidence, not the bytes found: b.heic is a failure that keeps the source's hash
+    expect(r.failures).toEqual([{ path: "originals/b.heic", reason: expect.stringContaining(`journal ${sha("heic")}`) }]);
+  });
 });

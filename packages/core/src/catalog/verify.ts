@@ -1,6 +1,7 @@
 // Catalog queries of the manifest and of `verify` (the archive's own outputs, completeness,
 // metadata parity) — owner: verify package. Every query streams: results grow with the library.
 import type { Catalog } from "./db.js";
+import { sameSourceSql } from "./duplicates-sql.js";
 import type { ArchivedOutputRow, CompletenessRow, LiveMemberRow, ParityRow } from "./schema.js";
 
 /**
@@ -8,7 +9,7 @@ import type { ArchivedOutputRow, CompletenessRow, LiveMemberRow, ParityRow } fro
  * finished job's output with the SHA-256 convert recorded after writing it, and the byte-exact
  * original kept with --keep-originals (`params.original`), whose hash is the job's
  * `params.originalSha256` when recorded, else the source item's SHA-256 while the job still
- * describes the source's current size and mtime (the original is a copy of those bytes).
+ * describes the source's current content (duplicates.ts rule; the original is a copy of it).
  * `sha256` is null where the journal recorded no hash (a job written by an older version).
  */
 export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRow> {
@@ -20,7 +21,7 @@ export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRo
          UNION ALL
          SELECT json_extract(j.params, '$.original') AS rel, j.item_id AS itemId,
            lower(COALESCE(json_extract(j.params, '$.originalSha256'),
-             CASE WHEN j.source_size = i.size AND j.source_mtime_ms = i.mtime_ms THEN i.sha256 END)) AS sha256,
+             CASE WHEN ${sameSourceSql("j", "i")} THEN i.sha256 END)) AS sha256,
            NULL AS size
          FROM jobs j JOIN items i ON i.id = j.item_id
          WHERE j.status = 'done' AND json_valid(j.params) AND typeof(json_extract(j.params, '$.original')) = 'text')
