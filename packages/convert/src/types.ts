@@ -9,6 +9,8 @@ export interface ConvertFilter {
   to?: string;
   kind?: "photo" | "video" | "live";
   album?: string;
+  /** Also items an Apple export lists as deleted (not converted by default). */
+  includeDeleted?: boolean;
 }
 
 export interface ConvertOptions {

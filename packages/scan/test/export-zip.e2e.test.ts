@@ -91,11 +91,16 @@ describe.skipIf(!real || !haveExiftool)("archive plan on Apple-export zip parts"
     // 1: the refused ../evil.jpg is unresolved until it is accepted as not archived
     expect(c.code, c.stderr).toBe(1);
     expect(c.stdout).toMatch(/\.\.\/evil\.jpg[\s\S]*?unsafe member name/);
-    const outputs = (await readdir(join(ws, "converted"), { recursive: true })).map(String).filter((f) => /\.(jpg|mov|mp4)$/i.test(f)).sort();
-    // the still of part 1 and its Live Photo video, part 2's photo of the same name, Recently Deleted's
-    expect(outputs.length).toBe(4);
+    const media = async () => (await readdir(join(ws, "converted"), { recursive: true })).map(String).filter((f) => /\.(jpg|mov|mp4)$/i.test(f)).sort();
+    const outputs = await media();
+    // the still of part 1 and its Live Photo video, part 2's photo of the same name; not Recently Deleted's
+    expect(outputs.length).toBe(3);
+    expect(outputs.filter((f) => f.includes("Recently Deleted"))).toEqual([]);
     // two sources: outputs go under a folder per source (the zip's name)
     expect(outputs.filter((f) => f.startsWith("iCloud-bilder Del 2 av 2.zip/"))).toEqual(["iCloud-bilder Del 2 av 2.zip/iCloud-bilder Del 2 av 2/Photos/IMG_3582.jpg"]);
+    const d = await runArchive(["convert", "-C", ws, "--include-deleted"]);
+    expect(d.code, d.stderr).toBe(1); // ../evil.jpg is still unresolved
+    expect((await media()).filter((f) => f.includes("Recently Deleted"))).toEqual(["iCloud Photos Part 1 of 2.zip/iCloud Photos Part 1 of 2/Recently Deleted/IMG_2682.jpg"]);
     const v = await runArchive(["verify", "-C", ws, "--accept-unreadable"]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(await readdir(join(ws, ".archive/tmp"))).toEqual([]);

@@ -16,6 +16,7 @@ export const CONVERT_OPTIONS = {
   to: { kind: "date", help: "only items captured on or before DATE (YYYY-MM-DD)" },
   kind: { kind: "choice", value: "KIND", choices: ["photo", "video", "live"], help: "photo, video or live (Live Photos)" },
   album: { kind: "string", value: "NAME", help: "only items of an Apple-export album" },
+  "include-deleted": { kind: "boolean", help: "also convert items an Apple export lists as deleted (Recently Deleted/)" },
   jobs: { kind: "int", short: "j", min: 1, max: 64, help: `items in flight (default: ${availableParallelism()}, the cores)` },
   quality: { kind: "int", value: "Q", min: 1, max: 100, help: "JPEG quality 1-100 (default 90, or the workspace's)" },
   layout: { kind: "choice", value: "L", choices: ["mirror", "date"], help: "mirror (the source's folders, default) or date (YYYY/MM/)" },
@@ -36,6 +37,7 @@ export function filterOf(v: Values<typeof CONVERT_OPTIONS>): ConvertFilter {
   if (v.to !== undefined) filter.to = v.to;
   if (v.kind !== undefined) filter.kind = v.kind;
   if (v.album !== undefined) filter.album = v.album;
+  if (v["include-deleted"] === true) filter.includeDeleted = true;
   return filter;
 }
 

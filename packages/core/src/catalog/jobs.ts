@@ -11,6 +11,8 @@ export interface JobSelection {
   to?: string;
   kind?: "photo" | "video" | "live";
   album?: string;
+  /** Also items an Apple export lists as deleted (Recently Deleted/, deleted = yes): `--include-deleted`. */
+  includeDeleted?: boolean;
   /** Exactly these items (`convert --redo`), instead of the filters above. */
   itemIds?: readonly number[];
 }
@@ -22,6 +24,7 @@ function selectionWhere(f: JobSelection): { where: string[]; params: unknown[] }
     where.push("i.id IN (SELECT value FROM json_each(?))");
     params.push(JSON.stringify(f.itemIds));
   }
+  if (!f.includeDeleted && !f.itemIds) where.push("i.deleted = 0");
   if (f.year !== undefined) where.push("i.capture_year = ?"), params.push(f.year);
   if (f.from) where.push("substr(i.capture_local, 1, 10) >= ?"), params.push(f.from);
   if (f.to) where.push("substr(i.capture_local, 1, 10) <= ?"), params.push(f.to);
