@@ -60,6 +60,9 @@ export function selectForConvert(cat: Catalog, f: JobSelection): number {
   return (db.prepare("SELECT COUNT(*) AS n FROM temp.sel").get() as { n: number }).n;
 }
 
+// Statements on temp.sel are cached like any other: SQLite re-prepares them when the next run
+// creates the table again.
+
 /** Drop convert's selection. */
 export function clearSelection(cat: Catalog): void {
   cat.db.exec("DROP TABLE IF EXISTS temp.sel");
@@ -68,8 +71,8 @@ export function clearSelection(cat: Catalog): void {
 /** True when the selection holds a readable item of `kind` that needs converting (decides which tools to start). */
 export function selectionNeedsConversion(cat: Catalog, kind: "photo" | "video"): boolean {
   return (
-    cat.db
-      .prepare("SELECT 1 FROM temp.sel t JOIN items i ON i.id = t.id WHERE i.kind = ? AND i.needs_conversion = 1 AND i.error IS NULL LIMIT 1")
+    cat
+      .stmt("SELECT 1 FROM temp.sel t JOIN items i ON i.id = t.id WHERE i.kind = ? AND i.needs_conversion = 1 AND i.error IS NULL LIMIT 1")
       .get(kind) !== undefined
   );
 }
@@ -98,14 +101,14 @@ export function* selectedItems(cat: Catalog, page = 200): IterableIterator<Conve
 
 /** True when `itemId` is in convert's selection. */
 export function isSelected(cat: Catalog, itemId: number): boolean {
-  return cat.db.prepare("SELECT 1 FROM temp.sel WHERE id = ?").get(itemId) !== undefined;
+  return cat.stmt("SELECT 1 FROM temp.sel WHERE id = ?").get(itemId) !== undefined;
 }
 
 /** True when Live Photo group `group` has a readable, selected still (its video is then handled with it). */
 export function hasSelectedStill(cat: Catalog, group: number): boolean {
   return (
-    cat.db
-      .prepare(
+    cat
+      .stmt(
         `SELECT 1 FROM group_members gm JOIN items i ON i.id = gm.item_id
          WHERE gm.group_id = ? AND gm.role = 'still' AND i.error IS NULL AND i.id IN (SELECT id FROM temp.sel) LIMIT 1`,
       )
@@ -115,8 +118,8 @@ export function hasSelectedStill(cat: Catalog, group: number): boolean {
 
 /** The selected videos of Live Photo group `group`. */
 export function selectedLiveVideos(cat: Catalog, group: number): ConvertItemRow[] {
-  return cat.db
-    .prepare(
+  return cat
+    .stmt(
       `SELECT ${ITEM_COLUMNS}, gm.group_id AS live_group, gm.role AS live_role
        FROM group_members gm JOIN items i ON i.id = gm.item_id JOIN sources s ON s.id = i.source_id
        WHERE gm.group_id = ? AND gm.role = 'video' AND i.id IN (SELECT id FROM temp.sel)`,
