@@ -23,7 +23,8 @@ const command = defineCommand({
   description: `
 Checks, in this order, and reports every failure with its file and reason:
   fixity        every file in manifest-sha256.txt exists and has its SHA-256 (re-read in full);
-                files in the archive but not in the manifest are failures too
+                an output missing from the manifest, and any file no job wrote ("extra": not
+                part of the archive), are failures too
   completeness  every source item in the catalog has its output(s), or a recorded reason
                 (skipped, duplicate of an archived item, unreadable); failed conversions fail;
                 Live Photo pairs have both halves
@@ -34,7 +35,10 @@ Checks, in this order, and reports every failure with its file and reason:
                 end to end (ffmpeg -xerror; any decoder message fails; decoded duration must
                 match the container's)
 
-Items not converted yet are listed but pass, unless --complete.
+Items not converted yet (or whose current content is in no output: edited since) are listed
+but pass, unless --complete.
+A read-only archive (a backup disk, a read-only mount) is verified without writing anything;
+its run record is skipped with a note.
 Source files or folders that could not be read (or were skipped: links, FIFOs) and are not
 accepted keep the exit code at 1 and the verdict at "not ready", even when every check passed;
 --accept-unreadable accepts them as not archived (recorded; plan and the report show it).
