@@ -28,6 +28,9 @@ describe("scanLibrary on a tree with everything a walk can meet", () => {
     symlinkSync("album", join(src, "album-link"));
     symlinkSync("nowhere.jpg", join(src, "dangling.jpg"));
     symlinkSync("album/real.png", join(src, "link-to-file.png"));
+    const outside = await tempDir("archive-scan-outside-");
+    writeFileSync(join(outside, "elsewhere.png"), PNG);
+    symlinkSync(join(outside, "elsewhere.png"), join(src, "link-out.png"));
     if (haveFifo()) spawnSync("mkfifo", [join(src, "pipe")]);
     cat = openCatalog(join(await tempDir("archive-scan-ws-"), "catalog.db"));
     et = createExifTool();
@@ -45,9 +48,10 @@ describe("scanLibrary on a tree with everything a walk can meet", () => {
 
   it("records every walk problem in the catalog, unresolved", () => {
     const kinds = Object.fromEntries([...listUnresolved(cat)].map((u) => [u.path, u.kind]));
-    expect(kinds).toMatchObject({ "album-link": "link", "dangling.jpg": "broken-link", "caf\uFFFD.png": "name" });
+    expect(kinds).toMatchObject({ "album-link": "link", "dangling.jpg": "broken-link", "caf\uFFFD.png": "name", "link-out.png": "link" });
     if (haveFifo()) expect(kinds["pipe"]).toBe("special");
-    expect(first.skipped.map((s) => s.path)).toEqual(expect.arrayContaining(["album-link", "caf\uFFFD.png"]));
+    expect(first.skipped.map((s) => s.path)).toEqual(expect.arrayContaining(["album-link", "caf\uFFFD.png", "link-out.png"]));
+    expect(first.skipped.find((s) => s.path === "link-out.png")?.reason).toMatch(/outside the library/);
     expect(first.unreadable).toEqual([{ path: "dangling.jpg", reason: "dangling symlink" }]);
   });
 
@@ -56,13 +60,13 @@ describe("scanLibrary on a tree with everything a walk can meet", () => {
     const plan = await summarisePlan(cat, { workspace: src, sources: [src] });
     expect(plan.extensionMismatch.files).toBe(1);
     expect(plan.skipped.map((s) => s.path)).toEqual(expect.arrayContaining(["album-link", "caf\uFFFD.png"]));
-    expect(plan.unresolved.unresolved).toBe(haveFifo() ? 4 : 3);
+    expect(plan.unresolved.unresolved).toBe(haveFifo() ? 5 : 4);
   });
 
   it("a second scan reads nothing again and keeps the same problems", async () => {
     const again = await scanLibrary({ source: src, catalog: cat, exiftool: et });
     expect(again).toMatchObject({ files: 4, read: 0, unchanged: 4, ignored: 2 });
-    expect([...listUnresolved(cat)].length).toBe(haveFifo() ? 4 : 3);
+    expect([...listUnresolved(cat)].length).toBe(haveFifo() ? 5 : 4);
   });
 });
 

@@ -1,6 +1,6 @@
 // Scanning a library folder into the catalog: the walk's entries become item records (read only
 // when new or changed) or recorded problems; nothing the walk meets is dropped without a word.
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Catalog, ExifTool, ItemRecord, OnEvent, WalkEntry, WalkProblem } from "@archive/core";
 import {
@@ -8,6 +8,7 @@ import {
   finishRun,
   forEachLimit,
   forgetDuplicateState,
+  isInside,
   itemErrors,
   markMissingItems,
   noEvents,
@@ -75,6 +76,8 @@ interface ScanState {
   csvFiles: string[];
   pending: Pending;
   onEvent: OnEvent;
+  /** The source's real path, once a link needs it. */
+  realSource?: string;
 }
 
 /** Walk kinds that are recorded as skipped rather than unreadable. */
@@ -96,8 +99,18 @@ function flush(s: ScanState): void {
 async function followLink(s: ScanState, e: WalkEntry): Promise<import("node:fs").Stats | null> {
   try {
     const st = await stat(e.abs);
-    if (!st.isDirectory()) return st;
-    addProblem(s, { path: e.path, kind: "link", reason: "symlinked folder (not followed)" });
+    if (st.isDirectory()) {
+      addProblem(s, { path: e.path, kind: "link", reason: "symlinked folder (not followed)" });
+      return null;
+    }
+    // a link out of the library is not part of it: named, never read (the library is what was exported)
+    const target = await realpath(e.abs);
+    s.realSource ??= await realpath(s.source);
+    if (!isInside(s.realSource, target)) {
+      addProblem(s, { path: e.path, kind: "link", reason: `symlink to a file outside the library (${target}): not followed` });
+      return null;
+    }
+    return st;
   } catch (err) {
     const loop = (err as NodeJS.ErrnoException).code === "ELOOP";
     addProblem(s, { path: e.path, kind: "broken-link", reason: loop ? "symlink loop" : "dangling symlink" });
