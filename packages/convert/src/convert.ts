@@ -78,7 +78,8 @@ async function openRun(o: ConvertOptions): Promise<RunContext> {
   const runId = dry ? 0 : startRun(cat, "convert");
   if (!dry) await sweepTemps(o.root);
   let video = { tools: null as VideoTools | null, origin: null as string | null, missing: null as string | null };
-  if (!dry && selectionNeedsConversion(cat, "video")) video = await videoTools(o);
+  // also in a dry run, so it can say which videos would wait for ffmpeg
+  if (selectionNeedsConversion(cat, "video")) video = await videoTools(o);
   result.ffmpeg = video.origin;
   return {
     root: o.root, catalog: cat, exiftool: o.exiftool, quality: o.quality ?? 90, hdr: o.hdr ?? true, layout: o.layout ?? "mirror",

@@ -43,6 +43,9 @@ describe.skipIf(!real || !haveTools)("convert: green means safe", () => {
     expect((await runArchive(["plan", lib, "-C", ws, "-q"])).code).toBe(0);
 
     const gone = ["--ffmpeg", "/nonexistent/ffmpeg", "--ffprobe", "/nonexistent/ffprobe"];
+    const dry = await archiveJson<ConvertResult>(ws, ["convert", "--dry-run", ...gone]);
+    expect(dry.json.planned).toContainEqual({ path: "clip.MOV", action: "pending", reason: expect.stringMatching(/^ffmpeg not found/) });
+    expect(dry.json.planned).toContainEqual({ path: "fake.jpg", action: "copy", output: "converted/fake.png" });
     const first = await archiveJson<ConvertResult>(ws, ["convert", ...gone]);
     expect(first.code, first.stderr).toBe(1);
     expect(first.json).toMatchObject({ converted: 1, copied: 1, failed: [] });
