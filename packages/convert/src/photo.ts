@@ -79,6 +79,10 @@ function tryPush(out: Buffer[], what: string, warnings: string[], make: () => Bu
 
 /** ISO 21496-1 metadata of the source's own gain map: the `tmap` item's, or from Apple's headroom. */
 function gainMapMetadata(gm: HeifGainMap, exif: Buffer | null, warnings: string[]): { iso: Buffer; from: "tmap" | "apple" } | null {
+  if (gm.error) {
+    warnings.push(`HDR gain map not kept (${gm.error}): written as SDR`);
+    return null;
+  }
   const tmap = asBuf(gm.tmap);
   if (tmap) {
     try {

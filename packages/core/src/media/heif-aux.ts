@@ -24,6 +24,8 @@ export interface HeifGainMap {
   xmp: Uint8Array | null;
   /** The `tmap` item's bytes (ISO 21496-1 metadata with a version byte), iOS 18 and later. */
   tmap: Uint8Array | null;
+  /** Why the map could not be decoded (the photo still converts, without it). */
+  error?: string;
 }
 
 function cString(lib: any, p: number): string {
@@ -147,6 +149,9 @@ export function extractGainMap(h: OpenHeif): HeifGainMap | null {
   try {
     const grey = decodeGrey(h.lib, aux);
     return { ...grey, xmp: blocksOf(h, aux).xmp, tmap: tmapItem(h) };
+  } catch (err) {
+    // a damaged gain map must not cost the photo: it converts as SDR, with the reason
+    return { width: 0, height: 0, data: new Uint8Array(0), xmp: null, tmap: null, error: err instanceof Error ? err.message : String(err) };
   } finally {
     h.lib._heif_image_handle_release(aux);
   }
