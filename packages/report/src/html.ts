@@ -1,5 +1,5 @@
 import { formatBytes } from "@archive/core";
-import type { BytesRow, DuplicateSummary, Failure, JobCounts, MonthCount, SampleItem } from "./data.js";
+import type { BytesRow, DuplicateSummary, JobCounts, MonthCount, ReportFailure, RunSummaries, SampleItem, UnresolvedRow } from "@archive/core";
 import type { Thumb, ThumbPair } from "./thumbs.js";
 
 /** Everything the page shows, already aggregated. */
@@ -10,12 +10,14 @@ export interface ReportData {
   timeline: { months: MonthCount[]; undated: number };
   bytesByYear: BytesRow[];
   bytesByKind: BytesRow[];
-  plan: { finishedAt: string; summary: Record<string, unknown> } | null;
+  plan: { finishedAt: string; summary: RunSummaries["plan"] } | null;
   convert: { finishedAt: string; status: string } | null;
   jobs: JobCounts;
   skipped: { reason: string; count: number }[];
-  verify: { finishedAt: string; status: string; summary: Record<string, unknown> } | null;
-  failures: { list: Failure[]; total: number };
+  verify: { finishedAt: string; status: string; summary: RunSummaries["verify"] } | null;
+  failures: { list: ReportFailure[]; total: number };
+  /** Unreadable and skipped source entries: unresolved ones keep the archive from being ready; accepted ones are named too. */
+  unresolved?: { list: UnresolvedRow[]; unresolved: number; accepted: number };
   duplicates: DuplicateSummary;
   sample: { item: SampleItem; thumbs: ThumbPair }[];
 }
@@ -114,11 +116,8 @@ function barTable(rows: readonly BytesRow[], keyLabel: string, id: string): stri
 
 function planSection(plan: ReportData["plan"]): string {
   if (!plan) return `<p class="muted">No plan run recorded (run <code>archive plan SOURCE</code>).</p>`;
-  const s = plan.summary as {
-    sources?: string[]; totals?: { files: number; bytes: number }; livePhotoPairs?: number; bursts?: { groups: number; frames: number };
-    edits?: { sets: number; edited: number; sidecars: number }; needsConversion?: { files: number; bytes: number; photos: number; videos: number; hdrVideos: number };
-    estimate?: { outputBytes: number; seconds: number; cores: number }; unreadable?: unknown[]; weakCaptureTime?: { files: number }; albums?: unknown[];
-  };
+  // a run record written by an older version may lack newer fields: every field is optional here
+  const s: Partial<RunSummaries["plan"]> = plan.summary;
   const k: string[] = [];
   if (s.totals) k.push(kpi("files planned", num(s.totals.files)), kpi("source size", formatBytes(s.totals.bytes)));
   if (s.needsConversion) k.push(kpi(`to convert (${s.needsConversion.photos} photos, ${s.needsConversion.videos} videos)`, num(s.needsConversion.files)));
@@ -128,6 +127,8 @@ function planSection(plan: ReportData["plan"]): string {
   if (s.edits) k.push(kpi("edit sets", num(s.edits.sets)));
   if (s.albums) k.push(kpi("albums", num(s.albums.length)));
   if (s.unreadable) k.push(kpi("unreadable", num(s.unreadable.length), s.unreadable.length ? "bad" : "ok"));
+  if (s.skipped) k.push(kpi("skipped (links, FIFOs, names)", num(s.skipped.length)));
+  if (s.extensionMismatch) k.push(kpi("extension disagrees with content", num(s.extensionMismatch.files)));
   if (s.weakCaptureTime) k.push(kpi("capture time guessed", num(s.weakCaptureTime.files)));
   return `<p class="muted">Planned ${esc(plan.finishedAt)}${s.sources?.length ? ` from ${s.sources.map(pathOf).join(", ")}` : ""}</p><div class="kpis">${k.join("")}</div>`;
 }
@@ -154,7 +155,7 @@ function convertSection(d: ReportData): string {
 
 function verifySection(v: ReportData["verify"]): string {
   if (!v) return `<p class="muted">Not verified yet (run <code>archive verify</code>).</p>`;
-  const s = v.summary as { ok?: boolean; quick?: boolean; complete?: boolean; checks?: { name: string; checked: number; passed: number; failed: number; skipped: number }[]; notConvertedYet?: number };
+  const s: Partial<RunSummaries["verify"]> = v.summary;
   const rows = (s.checks ?? [])
     .map(
       (c) =>
@@ -172,6 +173,21 @@ function failureSection(f: ReportData["failures"]): string {
   return `<p>${num(f.total)} file${f.total === 1 ? "" : "s"} could not be archived:</p><ul class="fail" id="failures">${f.list
     .map((x) => `<li data-path="${esc(x.path)}">${pathOf(x.path)} <span class="tag">${esc(x.stage)}</span><br><span class="muted">${esc(x.reason)}</span></li>`)
     .join("")}</ul>${more}`;
+}
+
+function unresolvedSection(u: ReportData["unresolved"]): string {
+  if (!u || u.unresolved + u.accepted === 0) return `<p style="color:var(--ok)" id="unresolved-none">Nothing in the library was unreadable or skipped.</p>`;
+  const head = u.unresolved
+    ? `<p><b style="color:var(--bad)">${num(u.unresolved)} unresolved</b>: not archived, and the archive is not ready until each is fixed (then <code>archive plan</code> again) or accepted as lost (<code>archive verify --accept-unreadable</code>).${u.accepted ? ` ${num(u.accepted)} accepted.` : ""}</p>`
+    : `<p>${u.accepted === 1 ? "One entry, accepted" : `${num(u.accepted)} entries, all accepted`} by the user (<code>--accept-unreadable</code>); not archived.</p>`;
+  const items = u.list
+    .map((x) => {
+      const state = x.acceptedAt ? `<span class="tag">accepted ${esc(x.acceptedAt.replace(/\.\d+Z$/, "Z"))}</span>` : `<span class="tag warn">unresolved</span>`;
+      return `<li data-path="${esc(x.path)}" data-state="${x.acceptedAt ? "accepted" : "unresolved"}">${pathOf(x.path)} <span class="tag">${esc(x.kind === "item" ? "unreadable file" : x.kind)}</span>${state}<br><span class="muted">${esc(x.reason)}</span></li>`;
+    })
+    .join("");
+  const more = u.unresolved + u.accepted > u.list.length ? `<p class="muted">… and ${num(u.unresolved + u.accepted - u.list.length)} more (see <code>archive plan --json</code>).</p>` : "";
+  return `${head}<ul class="fail" id="unresolved">${items}</ul>${more}`;
 }
 
 function duplicateSection(d: DuplicateSummary): string {
@@ -214,7 +230,7 @@ export function renderHtml(d: ReportData): string {
 <title>Archive report</title><style>${CSS}</style></head><body>
 <h1>Archive report</h1>
 <p class="muted">${pathOf(d.workspace)} · generated ${esc(d.generatedAt)}</p>
-<div class="kpis">${kpi("files", num(t.files))}${kpi("source size", formatBytes(t.bytes))}${years ? kpi("years", years) : ""}${kpi("failed", num(d.failures.total), d.failures.total ? "bad" : "ok")}</div>
+<div class="kpis">${kpi("files", num(t.files))}${kpi("source size", formatBytes(t.bytes))}${years ? kpi("years", years) : ""}${kpi("failed", num(d.failures.total), d.failures.total ? "bad" : "ok")}${d.unresolved ? kpi("unresolved", num(d.unresolved.unresolved), d.unresolved.unresolved ? "bad" : "ok") : ""}</div>
 
 <h2>Timeline</h2>
 <p class="legend"><span><i style="background:var(--photo)"></i>photos ${num(counts.p)}</span><span><i style="background:var(--live)"></i>Live Photos ${num(counts.l)}</span><span><i style="background:var(--video)"></i>videos ${num(counts.v)}</span>${d.timeline.undated ? `<span class="muted">undated ${num(d.timeline.undated)}</span>` : ""}</p>
@@ -235,6 +251,9 @@ ${verifySection(d.verify)}
 
 <h2>Failures</h2>
 ${failureSection(d.failures)}
+
+<h2>Unreadable or skipped in the library</h2>
+${unresolvedSection(d.unresolved)}
 
 <h2>Duplicates</h2>
 ${duplicateSection(d.duplicates)}

@@ -1,17 +1,49 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeAtomically, type Catalog, lastRun, type RunRecord } from "@archive/core";
-import * as q from "./data.js";
-import type { Failure } from "./data.js";
+import {
+  countUnresolved,
+  lastRun,
+  listProblemsAndUnreadable,
+  reportBytesByKind,
+  reportBytesByYear,
+  reportDuplicates,
+  reportFailures,
+  reportJobCounts,
+  reportSample,
+  reportSkippedReasons,
+  reportTimeline,
+  reportTotals,
+  writeAtomically,
+  type Catalog,
+  type ReportFailure,
+  type SampleItem,
+  type UnresolvedRow,
+  type VerifySummary,
+} from "@archive/core";
 import { renderHtml, type ReportData } from "./html.js";
 import { cachedIds, cachedThumbIds, makeThumbs } from "./thumbs.js";
 
 export { renderHtml, timelineSvg, esc, type ReportData } from "./html.js";
-export { makeThumbs, thumbNames, cachedIds, cachedThumbIds, withIcc, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
+export { makeThumbs, thumbNames, cachedIds, cachedThumbIds, withIcc, displayOrientation, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
+// The page's queries live in the catalog (core/src/catalog/report.ts); these names are the report's API.
 export {
-  timeline, bytesByYear, bytesByKind, jobCounts, failures, duplicates, sample, totals, skippedReasons, TIMELINE_WHERE,
-  type MonthCount, type BytesRow, type JobCounts, type Failure, type DuplicateSummary, type SampleItem,
-} from "./data.js";
+  reportTimeline as timeline,
+  reportBytesByYear as bytesByYear,
+  reportBytesByKind as bytesByKind,
+  reportJobCounts as jobCounts,
+  reportFailures as failures,
+  reportDuplicates as duplicates,
+  reportSample as sample,
+  reportTotals as totals,
+  reportSkippedReasons as skippedReasons,
+  TIMELINE_WHERE,
+  type MonthCount,
+  type BytesRow,
+  type JobCounts,
+  type ReportFailure as Failure,
+  type DuplicateSummary,
+  type SampleItem,
+} from "@archive/core";
 
 /** The report folder inside a workspace. */
 export const REPORT_DIR = "report";
@@ -38,6 +70,9 @@ export interface ReportResult {
   bytes: number;
   months: number;
   failures: number;
+  /** Unreadable or skipped source entries nobody has accepted yet, and those accepted (--accept-unreadable). */
+  unresolved: number;
+  accepted: number;
   sampled: number;
   thumbsGenerated: number;
   thumbsCached: number;
@@ -49,33 +84,9 @@ export interface ReportResult {
 /** Build <root>/report/index.html from the catalog: every number aggregated in SQL, thumbnails cached. */
 export async function buildReport(options: ReportOptions): Promise<ReportResult> {
   const t0 = performance.now();
-  const cat = options.catalog;
   const reportDir = join(options.root, REPORT_DIR);
-  const n = options.sampleSize ?? 24;
-  let picked: q.SampleItem[];
-  if (options.cachedThumbsOnly) {
-    const candidates = q.sample(cat, n * 2, cachedThumbIds(reportDir));
-    const current = cachedIds(reportDir, candidates);
-    picked = candidates.filter((c) => current.has(c.id)).slice(0, n);
-  } else picked = q.sample(cat, n);
-  const plan = lastRun(cat, "plan") as RunRecord<Record<string, unknown>> | null;
-  const convert = lastRun(cat, "convert");
-  const verify = lastRun(cat, "verify") as RunRecord<Record<string, unknown>> | null;
-  const partial = {
-    workspace: options.root,
-    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    totals: q.totals(cat),
-    timeline: q.timeline(cat),
-    bytesByYear: q.bytesByYear(cat),
-    bytesByKind: q.bytesByKind(cat),
-    plan: plan ? { finishedAt: plan.finishedAt, summary: plan.summary ?? {} } : null,
-    convert: convert ? { finishedAt: convert.finishedAt, status: convert.status } : null,
-    jobs: q.jobCounts(cat),
-    skipped: q.skippedReasons(cat),
-    verify: verify ? { finishedAt: verify.finishedAt, status: verify.status, summary: verify.summary ?? {} } : null,
-    failures: withVerifyFailures(q.failures(cat, options.maxFailures ?? 10_000), verify?.summary),
-    duplicates: q.duplicates(cat),
-  };
+  const picked = pickSample(options.catalog, reportDir, options.sampleSize ?? 24, options.cachedThumbsOnly === true);
+  const partial = gather(options.catalog, options.root, options.maxFailures ?? 10_000);
   const t1 = performance.now();
   const thumbs = await makeThumbs(picked, {
     root: options.root,
@@ -96,28 +107,78 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const file = join(reportDir, "index.html");
   await writeAtomically(file, (tmp) => writeFile(tmp, html));
   const t3 = performance.now();
-  const thumbErrors: { path: string; reason: string }[] = [];
-  for (const s of data.sample) {
-    for (const t of [s.thumbs.source, s.thumbs.output]) if ("error" in t) thumbErrors.push({ path: s.item.relPath, reason: t.error });
-  }
   return {
     file,
     bytes: Buffer.byteLength(html),
     months: data.timeline.months.length,
     failures: data.failures.total,
+    unresolved: partial.unresolved.unresolved,
+    accepted: partial.unresolved.accepted,
     sampled: data.sample.length,
     thumbsGenerated: thumbs.generated,
     thumbsCached: thumbs.cached,
-    thumbErrors,
+    thumbErrors: thumbErrorsOf(data),
     timings: { queryMs: t1 - t0, thumbsMs: t2 - t1, renderMs: t3 - t2, totalMs: t3 - t0 },
   };
 }
 
-/** The latest verify run's failures (kept in its run record) join the scan and convert ones. */
-function withVerifyFailures(f: { list: Failure[]; total: number }, summary: Record<string, unknown> | undefined): { list: Failure[]; total: number } {
-  const found = Array.isArray(summary?.failures) ? (summary.failures as { check: string; path: string; reason: string }[]) : [];
+/** The spot-check items: a fresh sample, or (cachedOnly) only items whose thumbnails are current in the cache. */
+function pickSample(cat: Catalog, reportDir: string, n: number, cachedOnly: boolean): SampleItem[] {
+  if (!cachedOnly) return reportSample(cat, n);
+  const candidates = reportSample(cat, n * 2, cachedThumbIds(reportDir));
+  const current = cachedIds(reportDir, candidates);
+  return candidates.filter((c) => current.has(c.id)).slice(0, n);
+}
+
+/** Everything on the page except the spot check, read from the catalog and the typed run records. */
+function gather(cat: Catalog, root: string, maxFailures: number): Omit<ReportData, "sample" | "unresolved"> & Required<Pick<ReportData, "unresolved">> {
+  const plan = lastRun(cat, "plan");
+  const convert = lastRun(cat, "convert");
+  const verify = lastRun(cat, "verify");
+  return {
+    workspace: root,
+    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    totals: reportTotals(cat),
+    timeline: reportTimeline(cat),
+    bytesByYear: reportBytesByYear(cat),
+    bytesByKind: reportBytesByKind(cat),
+    plan: plan?.summary ? { finishedAt: plan.finishedAt, summary: plan.summary } : null,
+    convert: convert ? { finishedAt: convert.finishedAt, status: convert.status } : null,
+    jobs: reportJobCounts(cat),
+    skipped: reportSkippedReasons(cat),
+    verify: verify?.summary ? { finishedAt: verify.finishedAt, status: verify.status, summary: verify.summary } : null,
+    failures: withVerifyFailures(reportFailures(cat, maxFailures), verify?.summary ?? null),
+    unresolved: unresolvedOf(cat, maxFailures),
+    duplicates: reportDuplicates(cat),
+  };
+}
+
+/** Unreadable and skipped source entries, the unresolved ones first (at most `limit` listed). */
+export function unresolvedOf(cat: Catalog, limit: number): { list: UnresolvedRow[]; unresolved: number; accepted: number } {
+  const counts = countUnresolved(cat);
+  const open: UnresolvedRow[] = [];
+  const accepted: UnresolvedRow[] = [];
+  for (const r of listProblemsAndUnreadable(cat)) {
+    const into = r.acceptedAt === null ? open : accepted;
+    if (into.length < limit) into.push(r);
+    if (open.length >= limit) break;
+  }
+  return { list: [...open, ...accepted].slice(0, limit), unresolved: counts.unresolved, accepted: counts.accepted };
+}
+
+/** The latest verify run's failures (kept in its run record by the verify library) join the scan and convert ones. */
+function withVerifyFailures(f: { list: ReportFailure[]; total: number }, summary: VerifySummary | null): { list: ReportFailure[]; total: number } {
+  const found = summary?.failures ?? [];
   return {
     list: [...f.list, ...found.map((x) => ({ stage: "verify" as const, path: x.path, reason: `${x.check}: ${x.reason}` }))],
     total: f.total + found.length,
   };
+}
+
+function thumbErrorsOf(data: ReportData): { path: string; reason: string }[] {
+  const out: { path: string; reason: string }[] = [];
+  for (const s of data.sample) {
+    for (const t of [s.thumbs.source, s.thumbs.output]) if ("error" in t) out.push({ path: s.item.relPath, reason: t.error });
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { decodePrimary, execTool, insideWorkspace, reasonOf, resolveTool, writeAtomically } from "@archive/core";
-import type { SampleItem } from "./data.js";
+import type { SampleItem } from "@archive/core";
 
 /** Long side of every thumbnail, in pixels. */
 export const THUMB_SIZE = 320;
@@ -25,7 +25,8 @@ const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(
  */
 export function thumbNames(it: SampleItem): { source: string; output: string } {
   return {
-    source: `thumbs/${it.id}-s-${short(`${it.relPath}\0${it.size}\0${it.mtimeMs}`)}.jpg`,
+    // "o2": source thumbnails made before EXIF orientation was applied to HEIF sources are stale
+    source: `thumbs/${it.id}-s-${short(`o2\0${it.relPath}\0${it.size}\0${it.mtimeMs}`)}.jpg`,
     output: `thumbs/${it.id}-o-${short(`${it.outputRel}\0${it.outputSize ?? ""}\0${it.outputSha256 ?? ""}`)}.jpg`,
   };
 }
@@ -88,14 +89,36 @@ async function sizeOf(file: string): Promise<{ width: number; height: number }> 
 }
 
 /**
- * A still of any photo we archive, as the user will see it upright: HEIC/HEIF through our own
- * decoder (irot applied, its ICC profile attached), everything else through sharp (EXIF
- * orientation applied, ICC profile kept as is).
+ * The EXIF orientation still to apply to decoded HEIF pixels. The HEIF rule: when the file has its
+ * own transforms (irot/imir, applied by our decoder) they win and EXIF Orientation is only a note;
+ * without them, viewers (and `convert`, which keeps the tag in the JPEG) follow EXIF Orientation.
  */
-async function photoThumb(src: string, heif: boolean, out: string): Promise<void> {
+export function displayOrientation(exifOrientation: number | null, decoderTransformed: boolean): number {
+  const o = exifOrientation ?? 1;
+  return decoderTransformed || !Number.isInteger(o) || o < 1 || o > 8 ? 1 : o;
+}
+
+/** Apply an EXIF orientation (1-8) to pixels. sharp mirrors (flop) before it rotates, whatever the call order. */
+export function oriented(img: Sharp, orientation: number): Sharp {
+  // 5 (transpose) = mirror, then 270 clockwise; 7 (transverse) = mirror, then 90 clockwise
+  const rotate = ({ 3: 180, 4: 180, 5: 270, 6: 90, 7: 90, 8: 270 } as Record<number, number>)[orientation];
+  const mirror = orientation === 2 || orientation === 4 || orientation === 5 || orientation === 7;
+  return (rotate ? img.rotate(rotate) : img).flop(mirror);
+}
+
+/**
+ * A still of any photo we archive, as the user will see it upright: HEIC/HEIF through our own
+ * decoder (irot/imir applied, else the EXIF orientation; its ICC profile attached), everything
+ * else through sharp (EXIF orientation applied, ICC profile kept as is).
+ */
+async function photoThumb(src: string, heif: boolean, exifOrientation: number | null, out: string): Promise<void> {
   if (heif) {
     const d = await decodePrimary(await readFile(src));
-    const jpeg = await resized(sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } })).toBuffer();
+    const o = displayOrientation(exifOrientation, (d.irot ?? 0) !== 0 || d.imir !== null);
+    // rotate before resizing: sharp resizes first otherwise, and `inside` would fit the wrong sides
+    const upright = await oriented(sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } }), o).raw().toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = upright.info;
+    const jpeg = await resized(sharp(upright.data, { raw: { width, height, channels } })).toBuffer();
     await writeAtomically(out, (tmp) => writeFile(tmp, withIcc(jpeg, d.icc)));
     return;
   }
@@ -171,8 +194,8 @@ export async function makeThumbs(items: readonly SampleItem[], options: ThumbOpt
     } else {
       const heif = it.format === "heic" || it.format === "heif" || it.format === "avif";
       pair = {
-        source: await one(names.source, (abs) => photoThumb(src, heif, abs)),
-        output: await one(names.output, (abs) => photoThumb(outAbs, /\.(heic|heif|avif)$/i.test(it.outputRel), abs)),
+        source: await one(names.source, (abs) => photoThumb(src, heif, it.orientation, abs)),
+        output: await one(names.output, (abs) => photoThumb(outAbs, /\.(heic|heif|avif)$/i.test(it.outputRel), it.orientation, abs)),
       };
     }
     pairs.set(it.id, pair);

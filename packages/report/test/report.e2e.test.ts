@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import sharp from "sharp";
 import { openCatalog } from "@archive/core";
 import { TIMELINE_WHERE, type ReportResult } from "@archive/report";
 import { realFixtures } from "../../../test/support.js";
@@ -143,5 +144,67 @@ describe.skipIf(!haveReal)("archive report on the real fixtures", () => {
         await browser.close();
       }
     });
+  });
+});
+
+/** Mean absolute difference per channel (0-255) of two images scaled to 16x16. */
+async function difference(a: string, b: string, rotateA = 0): Promise<number> {
+  const small = (f: string, r: number) => sharp(f).rotate(r).resize(16, 16, { fit: "fill" }).removeAlpha().raw().toBuffer();
+  const [x, y] = await Promise.all([small(a, rotateA), small(b, 0)]);
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d += Math.abs(x[i]! - y[i]!);
+  return d / x.length;
+}
+
+// The committed sample library: IMG_0201.HEIC has no irot, only EXIF Orientation 6 (Rotate 90 CW),
+// so a viewer shows it portrait; its source thumbnail was sideways beside the upright JPEG.
+describe.skipIf(!haveChromium)("archive report on the sample library, in headless Chromium", () => {
+  let ws: string;
+  let tmp: string;
+  let report: ReportJson;
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "archive-report-sample-"));
+    ws = join(tmp, "ws");
+    const plan = await archive(["plan", join(repoRoot, "sample/library"), "-C", ws, "-q", "--json"], tmp);
+    expect(plan.code, plan.stderr).toBe(0);
+    const c = await archive(["convert", "--kind", "photo", "-C", ws, "-q", "--json"], tmp);
+    expect([0, 1], c.stderr).toContain(c.code); // IMG_0999.HEIC is corrupt on purpose
+    const r = await archive(["report", "-C", ws, "--json"], tmp);
+    expect(r.code, r.stderr).toBe(0);
+    report = JSON.parse(r.stdout) as ReportJson;
+  });
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("shows the EXIF-rotated IMG_0201 upright on both sides, with the same picture, and names the unreadable file as unresolved", async () => {
+    expect(report.unresolved).toBe(1);
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+      await page.goto(pathToFileURL(report.file).href, { waitUntil: "load" });
+      const card = page.locator('.card[data-item="IMG_0201.HEIC"]');
+      await expect(card.count()).resolves.toBe(1);
+      const imgs = await card.locator("img").evaluateAll((els) =>
+        els.map((i) => ({ src: i.getAttribute("src")!, w: (i as HTMLImageElement).naturalWidth, h: (i as HTMLImageElement).naturalHeight })),
+      );
+      expect(imgs).toHaveLength(2);
+      // displayed 480x640: portrait, as the browser decodes each thumbnail
+      for (const i of imgs) {
+        expect(i.w).toBeGreaterThan(0);
+        expect(i.h / i.w).toBeCloseTo(640 / 480, 1);
+      }
+      // and the same picture, not a mirrored or upside-down one
+      const [src, out] = imgs.map((i) => join(dirname(report.file), i.src)) as [string, string];
+      const same = await difference(src, out);
+      expect(same).toBeLessThan(8);
+      expect(await difference(src, out, 180)).toBeGreaterThan(same * 4 + 20);
+
+      const unresolved = await page.$$eval("#unresolved li", (lis) => lis.map((li) => [li.getAttribute("data-path"), li.getAttribute("data-state")]));
+      expect(unresolved).toEqual([["IMG_0999.HEIC", "unresolved"]]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -57,6 +57,7 @@ Thumbnails (320 px) are made once and cached in <workspace>/report/thumbs/.`,
       else {
         const lines = [
           `Wrote ${relative(ctx.opts.cwd, r.file).startsWith("..") ? r.file : relative(ctx.opts.cwd, r.file)} (${formatBytes(r.bytes)}): ${r.months} months, ${r.failures} failures listed, ${r.sampled} spot-check items`,
+          ...(r.unresolved + r.accepted ? [`Unreadable or skipped in the library: ${r.unresolved} unresolved, ${r.accepted} accepted (listed on the page)`] : []),
           `Thumbnails: ${r.thumbsGenerated} made, ${r.thumbsCached} cached; ${formatDuration(r.timings.totalMs / 1000)}`,
         ];
         for (const e of r.thumbErrors.slice(0, 20)) lines.push(kleur.yellow(`  no thumbnail for ${e.path}: ${e.reason}`));

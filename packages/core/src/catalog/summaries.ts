@@ -12,7 +12,7 @@ export interface RunSummaries {
   plan: PlanRunSummary;
   convert: ConvertSummary;
   manifest: ManifestSummary;
-  verify: unknown; // VerifySummary, likewise
+  verify: VerifySummary;
   dedupe: DedupeSummary;
 }
 
