@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(repo, "packages/cli/bin/archive.js");
 const library = join(repo, "sample/library");
-const dest = join(repo, "demo-archive");
+// ARCHIVE_DEMO_DEST: elsewhere (the end-to-end test of the demo uses a temporary folder)
+const dest = process.env.ARCHIVE_DEMO_DEST || join(repo, "demo-archive");
 
 if (!existsSync(library)) {
   console.error(`demo: the sample library is missing at ${library}`);
