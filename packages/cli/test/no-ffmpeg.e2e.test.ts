@@ -62,3 +62,40 @@ describe.skipIf(!hideable)("without a system ffmpeg", () => {
     expect(existsSync(join(ws, "manifest-sha256.txt"))).toBe(true);
   });
 });
+
+/** The registry builds too: with these and the system binaries hidden, no ffmpeg is left at all. */
+function npmBuilds(): string[] {
+  const found: string[] = [];
+  for (const [scope, name] of [["@ffmpeg-installer", "ffmpeg"], ["@ffprobe-installer", "ffprobe"]] as const) {
+    const dir = join(repo, "node_modules", scope);
+    if (!existsSync(dir)) continue;
+    for (const platform of readdirSync(dir)) if (existsSync(join(dir, platform, name))) found.push(join(dir, platform, name));
+  }
+  return found;
+}
+
+describe.skipIf(!hideable)("verify with no ffmpeg anywhere (QA: it exited 3 'ffmpeg was not found')", () => {
+  it("runs every other check, names each video as not checked, and exits 1", async () => {
+    const ws = join(await tempDir("archive-noffmpeg-verify-"), "ws");
+    // archived with ffmpeg present: a clean archive whose verify passes (exit 0) ...
+    const made = spawnSync(process.execPath, [bin, "run", sample, "-C", ws, "--accept-unreadable"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    expect(made.status, made.stdout + made.stderr).toBe(0);
+    // ... then verified on a machine where neither the system nor the npm ffmpeg/ffprobe exist
+    const r = runHidden([which("ffmpeg")!, which("ffprobe")!, ...npmBuilds()], ["verify", "-C", ws]);
+    expect(r.out).not.toMatch(/was not found|ARCHIVE_FFMPEG/);
+    expect(r.out).toMatch(/ok\s+fixity\s+\d+\/\d+ passed/);
+    expect(r.out).toMatch(/SKIP decode\s+9\/9 passed, 3 not checked/);
+    for (const v of ["IMG_0202.mp4", "IMG_0203.mp4", "IMG_0304.mp4"]) expect(r.out).toMatch(new RegExp(`${v}": video not checked: ffmpeg and ffprobe not found`));
+    expect(r.out).toMatch(/3 videos could not be checked: ffmpeg and ffprobe not found: install ffmpeg or pass --ffmpeg\/--ffprobe/);
+    expect(r.out).not.toMatch(/All checks passed/);
+    expect(r.code).toBe(1);
+  });
+
+  it("verify --help documents --ffmpeg and --ffprobe, as convert does", () => {
+    for (const cmd of ["verify", "convert"]) {
+      const h = spawnSync(process.execPath, [bin, cmd, "--help"], { encoding: "utf8" }).stdout;
+      expect(h).toMatch(/--ffmpeg PATH/);
+      expect(h).toMatch(/--ffprobe PATH/);
+    }
+  });
+});

@@ -37,7 +37,7 @@ export function resolveTool(name: "ffmpeg" | "ffprobe", explicit?: string): Tool
   if (npm) return { path: npm, origin: "npm" };
   throw new ArchiveError(
     "E_TOOL_MISSING",
-    `${name} was not found: install it (apt-get install ffmpeg) or set ARCHIVE_${name.toUpperCase()}`,
+    `${name} was not found: install ffmpeg or pass --ffmpeg/--ffprobe (or set $ARCHIVE_${name.toUpperCase()})`,
   );
 }
 

@@ -1,8 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../../../test/support.js";
-import { sniff } from "./decode.js";
+import { noEvents } from "@archive/core";
+import { repoRoot, tempDir } from "../../../test/support.js";
+import { checkDecode, sniff } from "./decode.js";
+import { videoTools } from "./verify.js";
 
 /** An ISO-BMFF file head: an `ftyp` box with `major` and the compatible brands. */
 function ftyp(major: string, ...compatible: string[]): Buffer {
@@ -27,5 +29,20 @@ describe("decode picks the decoder by magic bytes (core's one sniffer)", () => {
     const f = join(await tempDir("sniff-"), "x.bin");
     await writeFile(f, bytes);
     expect(await sniff(f)).toBe(kind);
+  });
+});
+
+describe("decode without ffmpeg (QA: verify could not run at all)", () => {
+  const sample = join(repoRoot(), "sample/library");
+  it("images still decode; each video is named as not checked, never passed", async () => {
+    const files = ["IMG_0303.JPG", "IMG_0304.MOV"].map((rel) => ({ rel, abs: join(sample, rel) }));
+    const c = await checkDecode({ files, video: { missing: "ffmpeg not found" }, quick: false, concurrency: 2, onEvent: noEvents });
+    expect(c).toMatchObject({ checked: 1, passed: 1, failed: 0 });
+    expect(c.unchecked).toEqual([{ path: "IMG_0304.MOV", reason: "video not checked: ffmpeg not found" }]);
+    expect(c.notes.join(" ")).toMatch(/1 videos NOT checked \(ffmpeg not found\)/);
+  });
+
+  it("an --ffmpeg/--ffprobe path that does not exist counts as missing (not a decode failure)", () => {
+    expect(videoTools({ ffmpeg: "/nonexistent/ffmpeg", ffprobe: "/nonexistent/ffprobe" })).toEqual({ missing: "ffmpeg and ffprobe not found" });
   });
 });

@@ -3,6 +3,12 @@ import sharp from "sharp";
 import { execTool, forEachLimit, identify, reasonOf, SNIFF_BYTES, type ExecResult, type Format, type OnEvent } from "@archive/core";
 import { newCheck, record, type CheckResult } from "./report.js";
 
+/** The paths of ffmpeg and ffprobe for the video decode check. */
+export interface VideoTools {
+  ffmpeg: string;
+  ffprobe: string;
+}
+
 /** What a file is by its first bytes, for choosing the decoder. */
 export type Sniffed = "image" | "heif" | "raw" | "video" | "other";
 
@@ -120,8 +126,8 @@ export async function decodeVideo(ffmpeg: string, ffprobe: string, path: string,
  */
 export async function checkDecode(options: {
   files: readonly { rel: string; abs: string }[];
-  ffmpeg: string;
-  ffprobe: string;
+  /** The video tools, or why they are missing: videos are then named as unchecked, images still decode. */
+  video: VideoTools | { missing: string };
   quick: boolean;
   concurrency: number;
   onEvent: OnEvent;
@@ -150,8 +156,12 @@ export async function checkDecode(options: {
           }
         } else if (kind === "video") {
           videos++;
-          const r = options.quick ? await probeVideo(options.ffprobe, f.abs, options.signal) : await decodeVideo(options.ffmpeg, options.ffprobe, f.abs, options.signal);
-          record(check, f.rel, r.problem);
+          const v = options.video;
+          if ("missing" in v) check.unchecked.push({ path: f.rel, reason: `video not checked: ${v.missing}` });
+          else {
+            const r = options.quick ? await probeVideo(v.ffprobe, f.abs, options.signal) : await decodeVideo(v.ffmpeg, v.ffprobe, f.abs, options.signal);
+            record(check, f.rel, r.problem);
+          }
         } else if (kind === "heif") check.skipped.push({ path: f.rel, reason: "HEIC/HEIF: not decoded (this sharp build has no HEIF decoder)" });
         else if (kind === "raw") check.skipped.push({ path: f.rel, reason: "camera RAW (DNG): not decoded (libvips cannot decode RAW sensor data); fixity covers its bytes" });
       } catch (err) {
@@ -162,11 +172,10 @@ export async function checkDecode(options: {
     },
     options.signal,
   );
-  check.notes.push(
-    `${images} images decoded in full with sharp (failOn: warning); ${videos} videos ${
-      options.quick ? "checked with ffprobe -count_packets only (--quick: not decoded)" : "decoded end to end with ffmpeg -xerror, decoded duration compared with the container's"
-    }`,
-  );
+  const how = "missing" in options.video
+    ? `NOT checked (${options.video.missing})`
+    : options.quick ? "checked with ffprobe -count_packets only (--quick: not decoded)" : "decoded end to end with ffmpeg -xerror, decoded duration compared with the container's";
+  check.notes.push(`${images} images decoded in full with sharp (failOn: warning); ${videos} videos ${how}`);
   check.durationMs = Date.now() - started;
   return check;
 }

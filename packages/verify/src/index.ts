@@ -2,11 +2,11 @@ export { buildManifest, manifestSummary, type ManifestOptions, type ManifestResu
 export { writeBag, BAG_SOFTWARE_AGENT } from "./bag.js";
 export { hashFiles, type HashedFile, type HashOptions } from "./hashing.js";
 export { readManifestFile, journalOutputs, planManifest, settleLine, EXTRA_REASON, type ManifestFile, type ManifestPlan, type PlannedLine, type PathReason } from "./evidence.js";
-export { verify, verifySummary, type VerifyOptions, type VerifyReport } from "./verify.js";
+export { verify, verifySummary, videoTools, type VerifyOptions, type VerifyReport } from "./verify.js";
 export { checkFixity, type FixityOptions } from "./fixity.js";
 export { checkCompleteness, type ItemOutcome } from "./completeness.js";
 export { checkMetadata, compareParity, parityFromTags, readParity, GPS_TOLERANCE, DURATION_TOLERANCE, type ParityMeta } from "./metadata.js";
-export { checkDecode, decodeImage, decodeVideo, probeVideo, sniff, type VideoDecodeResult } from "./decode.js";
+export { checkDecode, decodeImage, decodeVideo, probeVideo, sniff, type VideoDecodeResult, type VideoTools } from "./decode.js";
 export { sha256sumLine, parseSha256sumLine, parseSha256sumManifest, bagitEncodePath, bagitDecodePath, bagitLine } from "./format.js";
 export { walkArchive, isDeclaredTop, MANIFEST_NAME, BAG_DIR, EXCLUDED_TOP, type ArchiveFile, type WalkResult } from "./walk.js";
 export type { CheckName, CheckResult, Failure } from "./report.js";

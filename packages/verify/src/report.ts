@@ -15,13 +15,15 @@ export interface CheckResult {
   failed: number;
   failures: Failure[];
   skipped: Failure[];
+  /** Files the check applies to but could not check (a tool it needs is missing): not a pass. */
+  unchecked: Failure[];
   /** Plain-language notes on how the check ran (e.g. "--quick: size and mtime only"). */
   notes: string[];
   durationMs: number;
 }
 
 export function newCheck(name: CheckName): CheckResult {
-  return { name, checked: 0, passed: 0, failed: 0, failures: [], skipped: [], notes: [], durationMs: 0 };
+  return { name, checked: 0, passed: 0, failed: 0, failures: [], skipped: [], unchecked: [], notes: [], durationMs: 0 };
 }
 
 /** Record one checked file: passed when `reason` is undefined. */

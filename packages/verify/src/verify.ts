@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { noEvents, resolveTool, throttleProgress, type Catalog, type ExifTool, type OnEvent, type VerifySummary } from "@archive/core";
+import { noEvents, resolveTool, throttleProgress, toolExists, type Catalog, type ExifTool, type OnEvent, type VerifySummary } from "@archive/core";
 import { checkCompleteness, type ItemOutcome } from "./completeness.js";
 import type { PathReason } from "./evidence.js";
-import { checkDecode } from "./decode.js";
+import { checkDecode, type VideoTools } from "./decode.js";
 import { checkFixity } from "./fixity.js";
 import { checkMetadata } from "./metadata.js";
 import { newCheck, type CheckName, type CheckResult } from "./report.js";
@@ -19,6 +19,7 @@ export interface VerifyOptions {
   complete?: boolean;
   /** The caller's ExifTool for metadata parity; without it that check is skipped. */
   exiftool?: ExifTool;
+  /** ffmpeg/ffprobe for the video decode check (default: core's `resolveTool` order); missing, videos are named as not checked. */
   ffmpeg?: string;
   ffprobe?: string;
   /** Parallel checks (default: the number of cores). */
@@ -68,13 +69,33 @@ function metadataTask(o: VerifyOptions, outcomes: Map<number, ItemOutcome>, conc
   });
 }
 
+/**
+ * ffmpeg and ffprobe for the decode check, or why not: a machine without them still gets every
+ * other check, and its videos are named as not checked (never passed).
+ */
+export function videoTools(o: Pick<VerifyOptions, "ffmpeg" | "ffprobe">): VideoTools | { missing: string } {
+  const path = (name: "ffmpeg" | "ffprobe"): string | null => {
+    try {
+      const p = resolveTool(name, o[name]).path;
+      // an explicit or $ARCHIVE_ path that is not there is as missing as no ffmpeg at all
+      return toolExists(p) ? p : null;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "E_TOOL_MISSING") throw err;
+      return null;
+    }
+  };
+  const ffmpeg = path("ffmpeg");
+  const ffprobe = path("ffprobe");
+  if (ffmpeg !== null && ffprobe !== null) return { ffmpeg, ffprobe };
+  return { missing: `${[ffmpeg === null ? "ffmpeg" : "", ffprobe === null ? "ffprobe" : ""].filter(Boolean).join(" and ")} not found` };
+}
+
 /** Decode every file the manifest lists that is on disk. */
 function decodeTask(o: VerifyOptions, manifest: ReadonlyMap<string, string>, quick: boolean, concurrency: number, onEvent: OnEvent): Promise<CheckResult> {
   const files = [...manifest.keys()].map((rel) => ({ rel, abs: join(o.workspace, rel) })).filter((f) => existsSync(f.abs));
   return checkDecode({
     files,
-    ffmpeg: resolveTool("ffmpeg", o.ffmpeg).path,
-    ffprobe: resolveTool("ffprobe", o.ffprobe).path,
+    video: videoTools(o),
     quick,
     concurrency,
     onEvent,
@@ -117,7 +138,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   if (want.has("decode")) tasks.push(decodeTask(options, fixity.manifest, quick, concurrency, onEvent));
   checks.push(...(await Promise.all(tasks)));
   return {
-    ok: checks.every((x) => x.failed === 0),
+    // a file a check could not look at (no ffmpeg) is not a pass
+    ok: checks.every((x) => x.failed === 0 && x.unchecked.length === 0),
     quick,
     complete,
     workspace: options.workspace,

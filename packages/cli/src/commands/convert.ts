@@ -8,6 +8,7 @@ import { acceptedItemPaths } from "../unresolved.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatBytes, formatDuration } from "../render.js";
 import { checkDateRange } from "../args.js";
+import { FFMPEG_OPTIONS } from "../tools.js";
 
 /** Convert's own options; `archive run` takes them too. */
 export const CONVERT_OPTIONS = {
@@ -24,8 +25,7 @@ export const CONVERT_OPTIONS = {
   link: { kind: "boolean", help: "hard-link already-universal files instead of copying (same disk)" },
   "dry-run": { kind: "boolean", short: "n", help: "show what would be done; write nothing" },
   "no-hdr": { kind: "boolean", help: "write SDR JPEGs only: no ISO 21496-1 gain map from the HEIC's HDR gain map" },
-  ffmpeg: { kind: "string", value: "PATH", help: "use this ffmpeg (default: system ffmpeg, else the npm build)" },
-  ffprobe: { kind: "string", value: "PATH", help: "use this ffprobe (default: the one beside ffmpeg)" },
+  ...FFMPEG_OPTIONS,
 } as const satisfies Options;
 
 /** The item selection the convert options describe (a reversed date range is a usage error). */

@@ -5,6 +5,7 @@ import { EXIT, defineCommand, type Options } from "../command.js";
 import { ACCEPT_OPTIONS, acceptAll, acceptedLines, unresolvedLines, type Unresolved } from "../unresolved.js";
 import { workspaceFor, type Context } from "../context.js";
 import { formatDuration } from "../render.js";
+import { FFMPEG_HINT, FFMPEG_OPTIONS } from "../tools.js";
 import { afterFullVerify, runVerifyAt, VERIFY_AT_OPTIONS } from "./verify-at.js";
 
 /** Verify's own options; `archive run` takes them too. */
@@ -15,6 +16,7 @@ export const VERIFY_OPTIONS = {
   },
   complete: { kind: "boolean", help: "items not converted yet are failures (use before the offsite copy)" },
   ...ACCEPT_OPTIONS,
+  ...FFMPEG_OPTIONS,
 } as const satisfies Options;
 
 const command = defineCommand({
@@ -33,7 +35,9 @@ Checks, in this order, and reports every failure with its file and reason:
                 Live Photo content id
   decode        every image decodes fully (sharp; a truncated JPEG fails), every video decodes
                 end to end (ffmpeg -xerror; any decoder message fails; decoded duration must
-                match the container's)
+                match the container's); without ffmpeg/ffprobe every other check still runs,
+                each video is named as not checked, and the run ends with exit 1 ("N videos
+                could not be checked": ${FFMPEG_HINT})
 
 Items not converted yet (or whose current content is in no output: edited since) are listed
 but pass, unless --complete.
@@ -65,6 +69,8 @@ Exit code 0 only when every check passed and nothing is unresolved; 1 otherwise.
         signal: ctx.signal,
         readOnly: ws.readOnly,
         acceptUnreadable: accept,
+        ...(values.ffmpeg !== undefined ? { ffmpeg: values.ffmpeg } : {}),
+        ...(values.ffprobe !== undefined ? { ffprobe: values.ffprobe } : {}),
       });
       // unresolved keeps verify at 1 even without --complete (where the library fails them too)
       const open: Unresolved = { total: report.unreadable.unresolved.length, list: report.unreadable.unresolved.slice(0, 50) };
@@ -92,11 +98,19 @@ function printReport(ctx: Context, r: VerifyReport, open: Unresolved, accepted: 
   lines.push(kleur.bold(`Verify ${r.workspace}${r.quick ? " (--quick)" : ""}`));
   const w = Math.max(...r.checks.map((c) => c.name.length));
   for (const c of r.checks) {
-    const status = c.failed ? kleur.red("FAIL") : kleur.green("ok  ");
-    lines.push(
-      `  ${status} ${c.name.padEnd(w)}  ${c.passed}/${c.checked} passed${c.failed ? `, ${c.failed} failed` : ""}${c.skipped.length ? `, ${c.skipped.length} not applicable` : ""}  (${formatDuration(c.durationMs / 1000)})`,
-    );
+    const status = c.failed ? kleur.red("FAIL") : c.unchecked.length ? kleur.yellow("SKIP") : kleur.green("ok  ");
+    const counts = [`${c.passed}/${c.checked} passed`];
+    if (c.failed) counts.push(`${c.failed} failed`);
+    if (c.unchecked.length) counts.push(`${c.unchecked.length} not checked`);
+    if (c.skipped.length) counts.push(`${c.skipped.length} not applicable`);
+    lines.push(`  ${status} ${c.name.padEnd(w)}  ${counts.join(", ")}  (${formatDuration(c.durationMs / 1000)})`);
     for (const n of c.notes) lines.push(kleur.dim(`         ${n}`));
+  }
+  const unchecked = r.checks.flatMap((c) => c.unchecked);
+  if (unchecked.length) {
+    lines.push("", kleur.bold(kleur.yellow(`Not checked: ${unchecked.length}`)));
+    for (const u of unchecked.slice(0, MAX_LISTED)) lines.push(`  ${JSON.stringify(u.path)}: ${u.reason}`);
+    if (unchecked.length > MAX_LISTED) lines.push(`  ... and ${unchecked.length - MAX_LISTED} more (archive verify --json lists all)`);
   }
   for (const c of r.checks) {
     if (!c.failures.length) continue;
@@ -121,8 +135,16 @@ function printReport(ctx: Context, r: VerifyReport, open: Unresolved, accepted: 
   if (accepted?.total) lines.push("", ...acceptedLines(accepted));
   if (open.total) lines.push("", ...unresolvedLines(open));
   lines.push("");
-  if (!r.ok) lines.push(kleur.red(kleur.bold("Verification FAILED: see the failures above.")));
+  const failed = r.checks.some((c) => c.failed > 0);
+  if (failed) lines.push(kleur.red(kleur.bold("Verification FAILED: see the failures above.")));
+  else if (unchecked.length) lines.push(kleur.yellow(kleur.bold(`${uncheckedVerdict(unchecked)}: ${FFMPEG_HINT}, then run archive verify again.`)));
   else if (open.total) lines.push(kleur.yellow(kleur.bold(`All checks passed, but the archive is NOT ready: ${open.total} unresolved (above).`)));
   else lines.push(kleur.green(kleur.bold("All checks passed.")));
   ctx.out(lines.join("\n"));
+}
+
+/** "3 videos could not be checked: ffmpeg not found" (the reason after "video not checked: "). */
+function uncheckedVerdict(unchecked: readonly { reason: string }[]): string {
+  const why = unchecked[0]!.reason.replace(/^video not checked: /, "");
+  return `${unchecked.length} ${unchecked.length === 1 ? "video" : "videos"} could not be checked: ${why}`;
 }
