@@ -37,7 +37,7 @@ import { redoTargets } from "./redo.js";
 import { emptyResult, type ConvertOptions, type ConvertResult } from "./types.js";
 import { probeFilters, type VideoTools } from "./video.js";
 
-export type { Action, ConvertFilter, ConvertOptions, ConvertResult, PlannedItem, RedoneOutput } from "./types.js";
+export type { Action, ChangedSource, ConvertFilter, ConvertOptions, ConvertResult, PlannedItem, RedoneOutput } from "./types.js";
 
 /** Remove temporary files a crashed run left behind (they never carry a final name). */
 async function sweepTemps(root: string): Promise<number> {
@@ -142,11 +142,12 @@ async function closeRun(ctx: RunContext, started: number): Promise<void> {
 
 /** The run record's summary: counts, and the list of what --redo replaced. */
 export function summaryOf(r: ConvertResult): ConvertSummary {
-  const { planned: _p, skipped, failed, warnings, pending, fixity, renamed, unresolved, calibration, ...rest } = r;
+  const { planned: _p, skipped, failed, warnings, pending, fixity, renamed, unresolved, calibration, changed, originalsKept, ...rest } = r;
   return {
     ...rest,
     skipped: skipped.length, failed: failed.length, warnings: warnings.length, pending: pending.length,
     fixity: fixity.length, renamed: renamed.length, unresolved: unresolved.length,
+    changed: changed.length, originalsKept: originalsKept.length,
     ...(calibration ? { calibration } : {}),
   };
 }

@@ -55,7 +55,7 @@ export async function handleItem(ctx: RunContext, it: ConvertItemRow, stemHint?:
   const decision = decide(it, ctx.link);
   const [srcStem, srcExt] = splitName(it.name);
   const stem = stemHint ?? srcStem;
-  const prev = jobOf(ctx.catalog, it.id);
+  let prev = jobOf(ctx.catalog, it.id);
   if (decision === "fail") {
     plan(ctx, { path: it.rel_path, action: "fail", reason: it.error! });
     fail(ctx, it, prev, it.error!);
@@ -72,6 +72,9 @@ export async function handleItem(ctx: RunContext, it: ConvertItemRow, stemHint?:
     if (state === "done") ctx.result.alreadyDone++;
     return stemOfOutput(prev?.output_rel ?? null, stem);
   }
+  // never replace an archived output unasked: a changed source's old output is kept (--redo replaces)
+  const kept = keepChanged(ctx, it, prev, decision);
+  if (kept) prev = undefined;
   const keeper = await resolveDuplicate(ctx, it);
   if (keeper !== null) {
     ctx.result.duplicates++;
@@ -90,6 +93,25 @@ export async function handleItem(ctx: RunContext, it: ConvertItemRow, stemHint?:
   return place(ctx, it, decision, prev, { stem, srcExt });
 }
 
+/** True when a finished job with an output of its own was journalled for other content than the source has now. */
+function sourceChanged(prev: JobRow | undefined, it: ConvertItemRow): prev is JobRow & { output_rel: string } {
+  if (!prev || prev.status !== "done" || prev.action === "duplicate" || prev.output_rel === null) return false;
+  if (prev.source_size === null && prev.source_mtime_ms === null) return false; // taken at its word (duplicates-sql.ts)
+  return prev.source_size !== it.size || prev.source_mtime_ms !== it.mtime_ms;
+}
+
+/**
+ * The source changed after it was archived (edited, or rotted in the library): keep the old
+ * output and its journal line as an older version, named in the result. Returns the kept output.
+ */
+function keepChanged(ctx: RunContext, it: ConvertItemRow, prev: JobRow | undefined, action: Written["action"]): string | null {
+  if (ctx.redo.has(it.id) || !sourceChanged(prev, it)) return null;
+  const reason = `the source changed after it was archived (was ${prev.source_size} bytes, modified ${new Date(prev.source_mtime_ms ?? 0).toISOString()})`;
+  ctx.journal.keepAndClaim(it, action, reason);
+  ctx.result.changed.push({ path: it.rel_path, kept: prev.output_rel, output: null });
+  return prev.output_rel;
+}
+
 /** Name the output, then write it (or, in a dry run, say what would be written). */
 async function place(ctx: RunContext, it: ConvertItemRow, action: Written["action"], prev: JobRow | undefined, n: { stem: string; srcExt: string }): Promise<string | undefined> {
   const { ext, mismatch } = outputExtension(it, action, n.srcExt);
@@ -102,6 +124,8 @@ async function place(ctx: RunContext, it: ConvertItemRow, action: Written["actio
   if (mismatch) ctx.result.renamed.push({ path: it.rel_path, reason: mismatch, output: outRel });
   if (ctx.dry) {
     plan(ctx, { path: it.rel_path, action, output: outRel });
+    const changed = ctx.result.changed.find((c) => c.path === it.rel_path && c.output === null);
+    if (changed) changed.output = outRel;
     count(ctx, action);
     return outStem;
   }
@@ -136,6 +160,9 @@ function record(ctx: RunContext, it: ConvertItemRow, outRel: string, w: Written)
     ctx.result.redone.push(entry);
   }
   for (const m of w.warnings) ctx.result.warnings.push({ path: it.rel_path, message: m });
+  const changed = ctx.result.changed.find((c) => c.path === it.rel_path && c.output === null);
+  if (changed) changed.output = outRel;
+  if (w.originalKept) ctx.result.originalsKept.push({ path: it.rel_path, original: w.originalKept.rel, reason: w.originalKept.reason });
   ctx.journal.done(it, { action: w.action, outputRel: outRel, outputSize: w.size, outputSha256: w.sha256, params: w.params });
   ctx.result.bytesIn += it.size;
   ctx.result.bytesOut += w.size;

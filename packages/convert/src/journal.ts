@@ -1,4 +1,4 @@
-import { recordJob, type Catalog, type ConvertItemRow, type JobAction } from "@archive/core";
+import { keepOutputAndRecord, recordJob, type Catalog, type ConvertItemRow, type JobAction } from "@archive/core";
 
 /** What a finished output records in the journal. */
 export interface FinishedOutput {
@@ -23,6 +23,17 @@ export class RunJournal {
   private write(it: ConvertItemRow, rec: Omit<Parameters<typeof recordJob>[1], "itemId" | "sourceSize" | "sourceMtimeMs" | "runId">): void {
     if (this.dry) return;
     recordJob(this.cat, { ...rec, itemId: it.id, sourceSize: it.size, sourceMtimeMs: it.mtime_ms, runId: this.runId });
+  }
+
+  /**
+   * The source changed after it was archived: keep its finished output as an older version and
+   * reserve the item for its new content (no output name yet), in one transaction. Returns the
+   * kept output (null in a dry run, or when there was none to keep).
+   */
+  keepAndClaim(it: ConvertItemRow, action: JobAction, reason: string): string | null {
+    if (this.dry) return null;
+    const next = { action, status: "pending" as const, outputRel: null, itemId: it.id, sourceSize: it.size, sourceMtimeMs: it.mtime_ms, runId: this.runId };
+    return keepOutputAndRecord(this.cat, it.id, reason, next);
   }
 
   /** Reserve the item's content and output name before writing ('pending' until `done`). */

@@ -30,6 +30,8 @@ export interface PhotoOutcome {
   gainMap: "tmap" | "apple" | "off" | null;
   warnings: string[];
   decodeMs: number;
+  /** Top-level images in the file (more than 1: only the primary is in the JPEG). */
+  images: number;
 }
 
 export interface PhotoOptions {
@@ -143,7 +145,7 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
     displayHeight = r.width;
   }
   if (r.topLevelImages > 1) warnings.push(`${r.topLevelImages} images in the file; the primary one was converted`);
-  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs };
+  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs, images: r.topLevelImages };
 }
 
 function exifOrientationOf(item: Buffer): number | null {

@@ -60,6 +60,15 @@ export interface RedoneOutput {
   replacedAt: string | null;
 }
 
+/** A source whose content changed after it was archived: its old output is kept, the new content archived beside it. */
+export interface ChangedSource {
+  path: string;
+  /** The output holding the content as archived before (kept, byte for byte, with its manifest line). */
+  kept: string;
+  /** The new content's output (null until written, or when it failed or is a duplicate of another output). */
+  output: string | null;
+}
+
 /** What a run did, per outcome (osxphotos-style lists); the CLI's summary and exit code come from it. */
 export interface ConvertResult {
   selected: number;
@@ -78,6 +87,10 @@ export interface ConvertResult {
   fixity: PathReason[];
   /** Outputs replaced by `redo`. */
   redone: RedoneOutput[];
+  /** Sources changed since they were archived: the old output kept, the new content archived under a new name. */
+  changed: ChangedSource[];
+  /** Byte-exact originals kept without --keep-originals because the conversion cannot hold everything (multi-image HEIF). */
+  originalsKept: (PathReason & { original: string })[];
   /** Files whose content is not what their extension says: their output is named after the content. */
   renamed: (PathReason & { output: string })[];
   /** Problems still open from earlier runs (same source, same reason) and from the walk: to look at, not new. */
@@ -102,7 +115,7 @@ export function needsAttention(r: ConvertResult): boolean {
 export function emptyResult(): ConvertResult {
   return {
     selected: 0, converted: 0, copied: 0, linked: 0, duplicates: 0, alreadyDone: 0,
-    skipped: [], failed: [], warnings: [], pending: [], fixity: [], redone: [], renamed: [], unresolved: [], planned: [],
+    skipped: [], failed: [], warnings: [], pending: [], fixity: [], redone: [], changed: [], originalsKept: [], renamed: [], unresolved: [], planned: [],
     bytesIn: 0, bytesOut: 0, durationMs: 0, ffmpeg: null, stoppedEarly: false,
   };
 }

@@ -16,6 +16,10 @@ export interface Written {
   params: Record<string, unknown>;
   warnings: string[];
   seconds: number;
+  /** The byte-exact original kept although --keep-originals was not given, and why. */
+  originalKept?: { rel: string; reason: string };
+  /** Why the original must be kept whatever --keep-originals says (the output cannot hold all of the source). */
+  mustKeepOriginal?: string;
   /** A video's encode time and source duration (for the calibration). */
   encode?: { seconds: number; duration: number };
 }
@@ -55,6 +59,8 @@ async function producePhoto(ctx: RunContext, it: ConvertItemRow, src: string, tm
   const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr });
   w.warnings.push(...p.warnings);
   Object.assign(w.params, { quality: ctx.quality, icc: p.icc, gainMap: p.gainMap });
+  // a spatial photo's second eye (or any further top-level image) is not in the JPEG: nothing may be lost
+  if (p.images > 1) w.mustKeepOriginal = `${p.images} images in the file, the JPEG holds the primary one: the byte-exact original is kept`;
   if (it.width && it.height && (p.displayWidth !== it.width || p.displayHeight !== it.height)) {
     throw new Error(`displayed size ${p.displayWidth}x${p.displayHeight} differs from the source's ${it.width}x${it.height}`);
   }
@@ -89,7 +95,21 @@ export async function writeOutput(
   w.size = st.size;
   w.sha256 = (await ctx.hashes.hash(finalAbs)).sha256;
   ctx.cache.store(out.rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, w.sha256);
-  if (ctx.keepOriginals && action === "convert") w.params.original = await keepOriginal(ctx, it, out.stem, out.srcExt, out.prefix);
+  if (action === "convert" && (ctx.keepOriginals || w.mustKeepOriginal)) await keepOriginalOf(ctx, it, out, w);
   if (w.warnings.length) w.params.warnings = w.warnings;
   return w;
+}
+
+/** Keep the byte-exact original and record it with the hash of the bytes written (the manifest's line). */
+async function keepOriginalOf(ctx: RunContext, it: ConvertItemRow, out: { stem: string; srcExt: string; prefix: string }, w: Written): Promise<void> {
+  const rel = await keepOriginal(ctx, it, out.stem, out.srcExt, out.prefix);
+  const abs = insideWorkspace(ctx.root, rel);
+  const st = await stat(abs);
+  const sha = (await ctx.hashes.hash(abs)).sha256;
+  ctx.cache.store(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, sha);
+  Object.assign(w.params, { original: rel, originalSha256: sha, originalSize: st.size });
+  if (!ctx.keepOriginals && w.mustKeepOriginal) {
+    w.params.originalKept = w.mustKeepOriginal;
+    w.originalKept = { rel, reason: w.mustKeepOriginal };
+  }
 }

@@ -143,6 +143,8 @@ function printResult(ctx: Context, r: ConvertResult, dry: boolean, accepted: Rea
   lines.push(...section(kleur.red(`Fixity FAILED: archived files changed since convert wrote them (${r.fixity.length}); re-create one with --redo PATH:`), r.fixity));
   lines.push(...section(kleur.yellow(`Pending, not converted (${r.pending.length}):`), r.pending));
   lines.push(...section(kleur.yellow(`Named after their content, not their extension (${r.renamed.length}):`), r.renamed.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.output}` }))));
+  lines.push(...section(kleur.yellow(`Changed since archived (${r.changed.length}): the archived output is kept, the new content archived beside it:`), r.changed.map((x) => ({ path: x.path, reason: `kept ${x.kept}${x.output ? `, new content -> ${x.output}` : ""}` }))));
+  lines.push(...section(`Originals kept: the conversion cannot hold everything (${r.originalsKept.length}):`, r.originalsKept.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.original}` }))));
   lines.push(...section(`Re-created with --redo (${r.redone.length}):`, r.redone.map((x) => ({ path: x.output, reason: `replaced ${x.replacedSha256 ?? "an output with no recorded hash"}` }))));
   if (r.stoppedEarly) lines.push("Stopped early: run the same command again to resume.");
   ctx.out(lines.join("\n"));

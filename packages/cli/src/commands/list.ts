@@ -12,7 +12,8 @@ One line per source item: its status and where its bytes are in the archive. Wit
 JSON object per line (NDJSON): source, status (archived | duplicate | deleted | unreadable |
 pending | excluded), output (workspace-relative, or null), duplicateOf, captureTime (ISO 8601
 with the photo's own UTC offset), captureSource, favorite, hidden, albums, sha256, reason, and
-verifiedAt (when the output was last re-read and matched the manifest: archive verify --sample).`,
+verifiedAt (when the output was last re-read and matched the manifest: archive verify --sample), kept
+(older outputs holding the content archived before the source changed).`,
   options: {
     status: { kind: "choice", choices: STATUSES, value: "STATUS", help: "only items with this status" },
     year: { kind: "int", min: 1800, max: 2200, value: "Y", help: "only items captured in year Y" },
@@ -31,7 +32,7 @@ verifiedAt (when the output was last re-read and matched the manifest: archive v
         if (ctx.signal.aborted) break;
         n++;
         if (ctx.opts.json) ctx.out(JSON.stringify(e));
-        else ctx.out(`${e.status.padEnd(10)} ${e.source}${e.output ? `  ->  ${e.output}` : ""}${e.reason && e.status !== "archived" ? `  (${e.reason})` : ""}`);
+        else ctx.out(`${e.status.padEnd(10)} ${e.source}${e.output ? `  ->  ${e.output}` : ""}${e.reason && e.status !== "archived" ? `  (${e.reason})` : ""}${e.kept.length ? `  (earlier content kept: ${e.kept.join(", ")})` : ""}`);
       }
       if (!ctx.opts.json) ctx.err(`${n} items`);
       return EXIT.ok;

@@ -207,6 +207,9 @@ function problems(r: PlanRunSummary): string[] {
   lines.push(...listed(kleur.bold(kleur.yellow(`Skipped, not archived: ${r.skipped.length} (folder links, FIFOs/devices, names that are not UTF-8)`)), r.skipped, "archive plan --json lists all"));
   const mismatch = r.extensionMismatch.examples.map((m) => ({ path: m.path, reason: `a ${m.format.toUpperCase()} named .${m.extension}; its output is named after its content` }));
   lines.push(...listed(kleur.bold(kleur.yellow(`Extension disagrees with the content: ${r.extensionMismatch.files}`)), mismatch, "archive plan --json lists 1,000"));
+  const changed = r.changedSinceArchived ?? { files: 0, examples: [] };
+  const keep = changed.examples.map((c) => ({ path: c.path, reason: `archived as ${c.output} (kept); convert archives the new content beside it` }));
+  lines.push(...listed(kleur.bold(kleur.yellow(`Changed since archived: ${changed.files}`)), keep, "archive plan --json lists 1,000"));
   lines.push(...listed(kleur.bold(kleur.yellow(`Apple CSV problems: ${r.scan.csvProblems.length}`)), r.scan.csvProblems, "archive plan --json lists all"));
   const u = r.unresolved;
   if (u.unresolved) {

@@ -4,7 +4,7 @@
 // (content already archived), convert (resolve-duplicate), dedupe (keeper facts, new content)
 // and verify (completeness). Owner: convert package.
 import type { Catalog } from "./db.js";
-import { archivedNowSql, currentGroupSql, jobCurrentSql } from "./duplicates-sql.js";
+import { archivedNowSql, currentGroupSql, jobCurrentSql, sameSourceSql } from "./duplicates-sql.js";
 
 /** An item that duplicates another according to a current dedupe group. */
 export interface DuplicateOf {
@@ -184,4 +184,29 @@ export function forgetDuplicateState(cat: Catalog, itemId: number): void {
   for (const g of groups) {
     cat.stmt("DELETE FROM groups WHERE id = ? AND (SELECT COUNT(*) FROM group_members WHERE group_id = ?) < 2").run(g.id, g.id);
   }
+}
+
+/** A present item whose archived output holds content the source no longer has. */
+export interface ChangedSinceArchived {
+  itemId: number;
+  relPath: string;
+  /** The output holding the earlier content (kept; the next convert archives the new content beside it). */
+  output: string;
+}
+
+/**
+ * Present items whose own archived output no longer describes the source (it changed after it was
+ * archived: edited, or rotted in the library), streamed. Convert keeps that output and archives
+ * the new content under a new name; `plan` and `convert` name each one.
+ */
+export function changedSinceArchived(cat: Catalog): IterableIterator<ChangedSinceArchived> {
+  return cat
+    .stmt(
+      `SELECT i.id AS itemId, i.rel_path AS relPath, j.output_rel AS output
+       FROM items i JOIN jobs j ON j.item_id = i.id
+       WHERE i.missing = 0 AND j.status = 'done' AND j.action <> 'duplicate' AND j.output_rel IS NOT NULL
+         AND NOT ${sameSourceSql("j", "i")}
+       ORDER BY i.id`,
+    )
+    .iterate() as IterableIterator<ChangedSinceArchived>;
 }

@@ -1,7 +1,7 @@
 // Catalog queries: the job journal and convert's selection (owner: convert package). Every
 // statement convert needs is here, named; convert itself holds no SQL.
 import type { Catalog } from "./db.js";
-import type { ConvertItemRow, JobAction, JobRow, JobStatus } from "./schema.js";
+import type { ConvertItemRow, JobAction, JobRow, JobStatus, KeptOutputRow } from "./schema.js";
 
 /** Which items convert selects (the CLI's --year/--from/--to/--kind/--album). */
 export interface JobSelection {
@@ -140,9 +140,42 @@ export function jobByOutput(cat: Catalog, outputRel: string): JobRow | undefined
   return cat.stmt(`SELECT ${JOB_COLUMNS} FROM jobs WHERE lower(output_rel) = lower(?) LIMIT 1`).get(outputRel) as JobRow | undefined;
 }
 
-/** True when another item's job already owns output name `outputRel` (case-insensitively). */
+/**
+ * True when output name `outputRel` is taken (case-insensitively): another item's job owns it, or
+ * it holds a kept older version (of any item, this one included: a kept output is never rewritten).
+ */
 export function outputNameTaken(cat: Catalog, outputRel: string, itemId: number): boolean {
-  return cat.stmt("SELECT 1 FROM jobs WHERE lower(output_rel) = lower(?) AND item_id <> ? LIMIT 1").get(outputRel, itemId) !== undefined;
+  return (
+    cat.stmt("SELECT 1 FROM jobs WHERE lower(output_rel) = lower(?) AND item_id <> ? LIMIT 1").get(outputRel, itemId) !== undefined ||
+    cat.stmt("SELECT 1 FROM kept_outputs WHERE lower(output_rel) = lower(?) LIMIT 1").get(outputRel) !== undefined
+  );
+}
+
+/**
+ * Keep the item's finished output as an older version (kept_outputs), then record `next` as its
+ * job, in one transaction: the old output's journal line (and so its manifest line) is never lost.
+ * Only a finished job with an output of its own is kept; returns the kept output, else null.
+ */
+export function keepOutputAndRecord(cat: Catalog, itemId: number, reason: string, next: JobRecord): string | null {
+  return cat.tx(() => {
+    const r = cat
+      .stmt(
+        `INSERT INTO kept_outputs (item_id, action, output_rel, params, output_size, output_sha256, source_size, source_mtime_ms, run_id, journalled_at, kept_at, reason)
+         SELECT item_id, action, output_rel, params, output_size, output_sha256, source_size, source_mtime_ms, run_id, updated_at, ?, ?
+         FROM jobs WHERE item_id = ? AND status = 'done' AND action <> 'duplicate' AND output_rel IS NOT NULL
+         RETURNING output_rel`,
+      )
+      .get(new Date().toISOString(), reason, itemId) as { output_rel: string } | undefined;
+    recordJob(cat, next);
+    return r?.output_rel ?? null;
+  });
+}
+
+/** The older outputs kept for an item (its earlier content), oldest first. */
+export function keptOutputsOf(cat: Catalog, itemId: number): KeptOutputRow[] {
+  return cat
+    .stmt("SELECT item_id, action, output_rel, output_sha256, journalled_at, kept_at, reason FROM kept_outputs WHERE item_id = ? ORDER BY id")
+    .all(itemId) as KeptOutputRow[];
 }
 
 /** What one job records; `status` 'pending' reserves an output name before writing it. */

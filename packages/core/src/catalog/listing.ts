@@ -29,6 +29,8 @@ export interface ListEntry {
   reason: string | null;
   /** When the output was last re-read and matched the manifest (verify, --sample). */
   verifiedAt: string | null;
+  /** Older outputs kept for this item: its content as archived before the source changed (oldest first). */
+  kept: string[];
 }
 
 /** Filters of `archive list`. */
@@ -56,6 +58,7 @@ interface ItemListRow {
   job_action: string | null;
   job_reason: string | null;
   albums: string | null;
+  kept: string | null;
 }
 
 const PAGE = 500;
@@ -73,7 +76,8 @@ export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableItera
         `SELECT i.id, s.root, i.rel_path, i.capture_local, i.capture_offset, i.capture_source, i.sha256, i.error, i.missing,
            i.favorite, i.hidden, i.deleted, i.csv_named,
            j.status AS job_status, j.action AS job_action, j.reason AS job_reason,
-           (SELECT json_group_array(name) FROM (${COLLECTION_NAMES})) AS albums
+           (SELECT json_group_array(name) FROM (${COLLECTION_NAMES})) AS albums,
+           (SELECT json_group_array(output_rel) FROM (SELECT output_rel FROM kept_outputs k WHERE k.item_id = i.id ORDER BY k.id)) AS kept
          FROM items i JOIN sources s ON s.id = i.source_id LEFT JOIN jobs j ON j.item_id = i.id
          WHERE i.id > ? AND (? IS NULL OR i.capture_year = ?)
            AND (? IS NULL OR ? IN (${COLLECTION_NAMES}))
@@ -106,6 +110,7 @@ function toEntry(cat: Catalog, r: ItemListRow): ListEntry {
     sha256: r.sha256,
     reason: out.reason,
     verifiedAt: out.output ? verifiedAt(cat, out.output) : null,
+    kept: r.kept ? (JSON.parse(r.kept) as string[]) : [],
   };
 }
 

@@ -4,6 +4,7 @@
 import type { Catalog } from "./db.js";
 import type { Count, ExtensionMismatch, PathReason, PlanSummary } from "./summaries.js";
 import type { DayRow, ProblemKind } from "./schema.js";
+import { changedSinceArchived } from "./duplicates.js";
 
 /** Output bytes per input byte for converted items (the estimate's model or calibration). */
 export interface OutputModel {
@@ -131,6 +132,19 @@ export function planExtensionMismatches(cat: Catalog, limit = 1000): PlanSummary
   const where = `${PRESENT} AND ext_mismatch IS NOT NULL`;
   const files = (cat.stmt(`SELECT COUNT(*) AS n ${where}`).get() as { n: number }).n;
   const examples = cat.stmt(`SELECT rel_path AS path, format, ext_mismatch AS extension ${where} ORDER BY rel_path LIMIT ?`).all(limit) as ExtensionMismatch[];
+  return { files, examples };
+}
+
+/**
+ * Sources whose content changed after it was archived (duplicates.ts `changedSinceArchived`, the
+ * one rule): their number and the first `limit` with the output that holds the earlier content.
+ */
+export function planChangedSinceArchived(cat: Catalog, limit = 1000): NonNullable<PlanSummary["changedSinceArchived"]> {
+  let files = 0;
+  const examples: { path: string; output: string }[] = [];
+  for (const c of changedSinceArchived(cat)) {
+    if (files++ < limit) examples.push({ path: c.relPath, output: c.output });
+  }
   return { files, examples };
 }
 

@@ -235,6 +235,28 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX collection_items_item ON collection_items(item_id);
   `,
+  // Older outputs kept when a source's content changed after it was archived (convert never
+  // replaces an archived output unasked): the job row they had, moved here, so the manifest keeps
+  // their lines. No foreign key: this is evidence, it outlives the item's row.
+  `
+  CREATE TABLE kept_outputs (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    output_rel TEXT NOT NULL,
+    params TEXT,
+    output_size INTEGER,
+    output_sha256 TEXT,
+    source_size INTEGER,
+    source_mtime_ms INTEGER,
+    run_id INTEGER,
+    journalled_at TEXT NOT NULL,
+    kept_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+  );
+  CREATE INDEX kept_outputs_item ON kept_outputs(item_id);
+  CREATE UNIQUE INDEX kept_outputs_output ON kept_outputs(lower(output_rel));
+  `,
 ];
 
 /** The current schema version this build writes. */
@@ -323,6 +345,17 @@ export interface JobRow {
   duplicate_of: number | null;
   run_id: number | null;
   updated_at: string;
+}
+
+/** An older output kept when its source changed after it was archived (`kept_outputs`). */
+export interface KeptOutputRow {
+  item_id: number;
+  action: JobAction;
+  output_rel: string;
+  output_sha256: string | null;
+  journalled_at: string;
+  kept_at: string;
+  reason: string;
 }
 
 /** An item as convert reads it (catalog/jobs.ts `selectedItems`), with its Live Photo group and role. */

@@ -132,6 +132,8 @@ export interface PlanSummary {
   unresolved: { unresolved: number; accepted: number };
   /** Files whose extension disagrees with their content (the first 1,000), and how many there are. */
   extensionMismatch: { files: number; examples: ExtensionMismatch[] };
+  /** Sources whose content changed after it was archived (the next convert keeps the old output and archives the new content beside it). */
+  changedSinceArchived?: { files: number; examples: { path: string; output: string }[] };
   missing: number;
   estimate: { outputBytes: number; seconds: number; cores: number; basis: "model" | "calibrated"; calibratedAt?: string };
   destination: { path: string; freeBytes: number | null; fits: boolean | null };
@@ -206,6 +208,10 @@ export interface ConvertSummary {
   fixity: number;
   renamed: number;
   unresolved: number;
+  /** Sources changed since they were archived: the old output kept, the new content archived beside it. */
+  changed?: number;
+  /** Byte-exact originals kept because the conversion cannot hold everything (multi-image HEIF). */
+  originalsKept?: number;
   /** Outputs replaced by `convert --redo`, with the hash each replaced. */
   redone: { path: string; output: string; replacedSha256: string | null; replacedAt: string | null }[];
   bytesIn: number;

@@ -11,6 +11,7 @@ import type { ArchivedOutputRow, CompletenessRow, LiveMemberRow, ParityRow } fro
  * `params.originalSha256` when recorded, else the source item's SHA-256 while the job still
  * describes the source's current content (duplicates.ts rule; the original is a copy of it).
  * `sha256` is null where the journal recorded no hash (a job written by an older version).
+ * Older outputs kept when a source changed after it was archived (`kept_outputs`) keep their lines.
  */
 export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRow> {
   return cat
@@ -24,7 +25,12 @@ export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRo
              CASE WHEN ${sameSourceSql("j", "i")} THEN i.sha256 END)) AS sha256,
            NULL AS size
          FROM jobs j JOIN items i ON i.id = j.item_id
-         WHERE j.status = 'done' AND json_valid(j.params) AND typeof(json_extract(j.params, '$.original')) = 'text')
+         WHERE j.status = 'done' AND json_valid(j.params) AND typeof(json_extract(j.params, '$.original')) = 'text'
+         UNION ALL
+         SELECT k.output_rel, k.item_id, lower(k.output_sha256), k.output_size FROM kept_outputs k
+         UNION ALL
+         SELECT json_extract(k.params, '$.original'), k.item_id, lower(json_extract(k.params, '$.originalSha256')), NULL
+         FROM kept_outputs k WHERE json_valid(k.params) AND typeof(json_extract(k.params, '$.original')) = 'text')
        ORDER BY rel`,
     )
     .iterate() as IterableIterator<ArchivedOutputRow>;
