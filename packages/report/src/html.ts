@@ -204,13 +204,25 @@ function thumbHtml(t: Thumb, caption: string, alt: string): string {
   return `<figure><img src="${esc(t.file)}" width="${t.width}" height="${t.height}" alt="${esc(alt)}" data-w="${t.width}" data-h="${t.height}"><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
+/**
+ * The colour profile of source and output, each read from its own file (the thumbnail carries
+ * it): one name when they agree, both (flagged) when they differ. Videos carry no ICC profile.
+ */
+export function iccTag(p: ThumbPair): string {
+  const name = (t: Thumb) => ("error" in t ? "unknown" : t.icc ?? "none");
+  const src = name(p.source);
+  const out = name(p.output);
+  if (src === out) return `<span class="tag" data-icc="${esc(src)}">ICC ${esc(src)}</span>`;
+  return `<span class="tag warn" data-icc="${esc(src)} → ${esc(out)}">ICC source ${esc(src)} → archived ${esc(out)}</span>`;
+}
+
 function sampleCard(it: SampleItem, p: ThumbPair): string {
   const tags: string[] = [];
   tags.push(`<span class="tag">${esc(it.format.toUpperCase())} → ${esc(it.action === "convert" ? (it.kind === "video" ? "MP4" : "JPEG") : it.action)}</span>`);
   if (it.rotated) tags.push(`<span class="tag warn">rotated${it.orientation && it.orientation > 1 ? ` (orientation ${it.orientation})` : it.rotation ? ` ${it.rotation}°` : ""}</span>`);
   if (it.hdr) tags.push(`<span class="tag warn">HDR ${esc(it.hdr)}</span>`);
   tags.push(`<span class="tag">GPS ${it.hasGps ? "present" : "absent"}</span>`);
-  tags.push(`<span class="tag">ICC ${esc(it.icc ?? "none")}</span>`);
+  if (it.kind !== "video") tags.push(iccTag(p));
   if (it.kind === "video" && it.duration !== null) tags.push(`<span class="tag">${it.duration.toFixed(1)} s</span>`);
   const when = it.captureLocal ? `${it.captureLocal.replace("T", " ")}${it.captureOffset ? ` ${it.captureOffset}` : ""}` : "capture time unknown";
   const srcCap = it.kind === "video" ? "source, first frame" : it.format === "heic" || it.format === "heif" || it.format === "avif" ? "source (our HEIF decoder)" : "source";

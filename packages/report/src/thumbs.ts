@@ -5,12 +5,13 @@ import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { decodePrimary, execTool, insideWorkspace, reasonOf, resolveTool, writeAtomically } from "@archive/core";
 import type { SampleItem } from "@archive/core";
+import { iccDescription } from "./icc.js";
 
 /** Long side of every thumbnail, in pixels. */
 export const THUMB_SIZE = 320;
 
 /** A thumbnail on disk (relative to the report folder), or why there is none. */
-export type Thumb = { file: string; width: number; height: number } | { error: string };
+export type Thumb = { file: string; width: number; height: number; icc: string | null } | { error: string };
 
 export interface ThumbPair {
   source: Thumb;
@@ -83,9 +84,14 @@ function resized(img: Sharp): Sharp {
   return img.resize(THUMB_SIZE, THUMB_SIZE, { fit: "inside", withoutEnlargement: true }).jpeg({ quality: 80, mozjpeg: false });
 }
 
-async function sizeOf(file: string): Promise<{ width: number; height: number }> {
+/**
+ * A thumbnail's size and the name of its ICC profile: each thumbnail carries its file's own
+ * profile (HEIF: the decoder's; others: kept by sharp), so this names the source's and the
+ * output's profile, cached thumbnails included.
+ */
+async function thumbInfo(file: string): Promise<{ width: number; height: number; icc: string | null }> {
   const m = await sharp(file).metadata();
-  return { width: m.width ?? 0, height: m.height ?? 0 };
+  return { width: m.width ?? 0, height: m.height ?? 0, icc: iccDescription(m.icc) };
 }
 
 /**
@@ -164,7 +170,7 @@ export async function makeThumbs(items: readonly SampleItem[], options: ThumbOpt
         await make(abs);
         generated++;
       }
-      return { file: rel, ...(await sizeOf(abs)) };
+      return { file: rel, ...(await thumbInfo(abs)) };
     } catch (err) {
       return { error: reasonOf(err).split("\n")[0]!.slice(0, 300) };
     }

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -33,6 +34,9 @@ async function archive(args: string[], cwd: string): Promise<{ code: number; std
     return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
   }
 }
+
+/** The page's HTML escapes undone (paths in attributes). */
+const unesc = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
 /** What `archive report --json` prints: the library's result. */
 type ReportJson = ReportResult;
@@ -82,6 +86,18 @@ describe.skipIf(!haveReal)("archive report on the real fixtures", () => {
     expect(first.thumbsGenerated).toBe(first.sampled * 2);
     expect(second.thumbsGenerated).toBe(0);
     expect(second.thumbsCached).toBe(first.sampled * 2);
+  });
+
+  it("names each photo's ICC profile as exiftool reads it from the source and the archived file (QA: every card said 'ICC none')", async () => {
+    const html = await readFile(first.file, "utf8");
+    const cards = [...html.matchAll(/<div class="card" data-item="([^"]+)" data-kind="photo"[\s\S]*?alt="archived ([^"]+)"[\s\S]*?data-icc="([^"]+)"/g)];
+    expect(cards.length).toBeGreaterThan(0);
+    const icc = async (f: string) => (await execFileP("exiftool", ["-s3", "-ICC_Profile:ProfileDescription", f])).stdout.trim() || "none";
+    for (const [, rel, out, shown] of cards) {
+      const [src, dst] = [await icc(join(REAL, unesc(rel!))), await icc(join(ws, unesc(out!)))];
+      expect(unesc(shown!), rel).toBe(src === dst ? src : `${src} → ${dst}`);
+    }
+    expect(cards.some((c) => c[3] === "Display P3")).toBe(true);
   });
 
   describe.skipIf(!haveChromium)("in headless Chromium", () => {
