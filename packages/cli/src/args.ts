@@ -108,6 +108,24 @@ export function checkPositionals(args: readonly string[], spec: ArgsSpec | undef
   if (args.length < min) throw usage(`missing ${spec!.name}${min > 1 ? ` (at least ${min})` : ""}`);
 }
 
+/**
+ * A single-value option given twice (`--year 2011 --year 2021`) would silently keep only the
+ * last one: a usage error instead. Repeatable options (kind "list") and flags are fine.
+ */
+export function checkRepeated(tokens: readonly { kind: string; name?: string; value?: string | undefined }[], options: Options): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name === undefined) continue;
+    const spec = options[t.name];
+    if (!spec || spec.kind === "boolean" || spec.kind === "list") continue;
+    const before = seen.get(t.name);
+    if (before !== undefined) {
+      throw usage(`--${t.name} was given twice ("${before}" and "${t.value ?? ""}"): it takes one value`);
+    }
+    seen.set(t.name, t.value ?? "");
+  }
+}
+
 /** A parsed command line: typed option values and positional arguments. */
 export interface ParsedLine {
   values: Record<string, unknown>;
@@ -131,12 +149,13 @@ export function parseCommandLine(argv: readonly string[], options: Options, args
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: glueNegativeValues(argv, all), options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: glueNegativeValues(argv, all), options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw usage(String(err instanceof Error ? err.message : err).replace(/^ERR_PARSE_ARGS_[A-Z_]+: /, ""));
   }
   const raw = parsed.values as Record<string, unknown>;
   if (raw.help === true) return { values: raw, args: parsed.positionals };
+  checkRepeated(parsed.tokens, all);
   const values: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (value !== undefined) values[name] = normaliseOption(name, all[name]!, value);

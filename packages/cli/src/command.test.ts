@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GLOBAL_OPTIONS, type Command } from "./command.js";
 import { commandHelp, mainHelp, optionsTable, usageLine } from "./help.js";
 import { COMMANDS, loadCommands } from "./index.js";
+import { parseCommandLine } from "./args.js";
 
 const commands: Command[] = await loadCommands();
 
@@ -59,5 +60,32 @@ describe("command definitions", () => {
   it("the options table aligns value names", () => {
     const t = optionsTable({ jobs: { kind: "int", short: "j", help: "items in flight" }, from: { kind: "date", help: "from" }, quick: { kind: "boolean", help: "q" } });
     expect(t).toEqual(["  -j, --jobs N     items in flight", "      --from DATE  from", "      --quick      q"]);
+  });
+});
+
+describe("single-value options given twice (QA: convert --year 2011 --year 2021 used one of them)", () => {
+  /** A valid value for an option of this kind. */
+  const sample = (spec: Command["options"][string]): string =>
+    ({ int: String(spec.min ?? 1), date: "2020-01-01", size: "1GB", choice: spec.choices?.[0] ?? "", string: "x" })[spec.kind as "int"] ?? "x";
+
+  it("are a usage error in every command; repeatable options and flags are not", () => {
+    let checked = 0;
+    for (const c of commands) {
+      const positional = Array.from({ length: c.args?.min ?? 0 }, () => "/tmp");
+      for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...c.options })) {
+        if (spec.kind === "boolean") continue;
+        const v = sample(spec);
+        const twice = () => parseCommandLine([...positional, `--${name}`, v, `--${name}`, v], c.options, c.args);
+        if (spec.kind === "list") expect(twice, `${c.name} --${name}`).not.toThrow();
+        else {
+          expect(twice, `${c.name} --${name}`).toThrow(new RegExp(`--${name} was given twice`));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(() => parseCommandLine(["--year", "2011", "--year", "2021"], commands.find((c) => c.name === "convert")!.options)).toThrow(
+      '--year was given twice ("2011" and "2021"): it takes one value',
+    );
   });
 });
