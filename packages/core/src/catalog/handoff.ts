@@ -133,7 +133,7 @@ export function leastRecentlyVerified(cat: Catalog, place: string, rels: Iterabl
 /** How well the archive's outputs have been re-read at one place. */
 export interface ScrubStats {
   place: string;
-  /** Archived outputs (finished jobs with an output of their own). */
+  /** Archived outputs (finished jobs with an output of their own, and kept older outputs). */
   files: number;
   neverVerified: number;
   /** The oldest re-read time among outputs that were read at least once (null if none). */
@@ -150,7 +150,8 @@ export function scrubStats(cat: Catalog, place = WORKSPACE_PLACE, now = Date.now
     .stmt(
       `SELECT count(*) AS files, sum(f.verified_at IS NULL) AS never, min(f.verified_at) AS oldest,
          sum(f.verified_at >= ?) AS d30, sum(f.verified_at >= ?) AS d90
-       FROM (SELECT DISTINCT output_rel FROM jobs WHERE status = 'done' AND action <> 'duplicate' AND output_rel IS NOT NULL) o
+       FROM (SELECT output_rel FROM jobs WHERE status = 'done' AND action <> 'duplicate' AND output_rel IS NOT NULL
+             UNION SELECT output_rel FROM kept_outputs) o
        LEFT JOIN fixity_reads f ON f.place = ? AND f.rel_path = o.output_rel`,
     )
     .get(d30, d90, place) as { files: number; never: number | null; oldest: string | null; d30: number | null; d90: number | null };
@@ -240,7 +241,8 @@ export function outputYears(cat: Catalog): Map<string, number | null> {
   const rows = cat
     .stmt(
       `SELECT j.output_rel AS rel, i.capture_year AS year FROM jobs j JOIN items i ON i.id = j.item_id
-       WHERE j.status = 'done' AND j.output_rel IS NOT NULL AND j.action <> 'duplicate'`,
+       WHERE j.status = 'done' AND j.output_rel IS NOT NULL AND j.action <> 'duplicate'
+       UNION ALL SELECT k.output_rel, i.capture_year FROM kept_outputs k LEFT JOIN items i ON i.id = k.item_id`,
     )
     .iterate() as IterableIterator<{ rel: string; year: number | null }>;
   for (const r of rows) out.set(r.rel, r.year);
