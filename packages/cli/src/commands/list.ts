@@ -13,7 +13,11 @@ JSON object per line (NDJSON): source, status (archived | duplicate | deleted | 
 pending | excluded), output (workspace-relative, or null), duplicateOf, captureTime (ISO 8601
 with the photo's own UTC offset), captureSource, favorite, hidden, albums, sha256, reason, and
 verifiedAt (when the output was last re-read and matched the manifest: archive verify --sample), kept
-(older outputs holding the content archived before the source changed).`,
+(older outputs holding the content archived before the source changed).
+Then every entry the walk skipped or could not read (folder links, FIFOs and devices, unreadable
+folders, names that are not UTF-8): status unreadable or excluded, with the reason (and when it
+was accepted with --accept-unreadable); --status filters them too, --year and --album leave them
+out (they have neither).`,
   options: {
     status: { kind: "choice", choices: STATUSES, value: "STATUS", help: "only items with this status" },
     year: { kind: "int", min: 1800, max: 2200, value: "Y", help: "only items captured in year Y" },
@@ -34,7 +38,7 @@ verifiedAt (when the output was last re-read and matched the manifest: archive v
         if (ctx.opts.json) ctx.out(JSON.stringify(e));
         else ctx.out(`${e.status.padEnd(10)} ${e.source}${e.output ? `  ->  ${e.output}` : ""}${e.reason && e.status !== "archived" ? `  (${e.reason})` : ""}${e.kept.length ? `  (earlier content kept: ${e.kept.join(", ")})` : ""}`);
       }
-      if (!ctx.opts.json) ctx.err(`${n} items`);
+      if (!ctx.opts.json) ctx.err(`${n} ${n === 1 ? "entry" : "entries"}`);
       return EXIT.ok;
     } finally {
       ws.close();

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openCatalog, type Catalog } from "./db.js";
 import { recordVerified, WORKSPACE_PLACE } from "./handoff.js";
 import { listItems } from "./listing.js";
+import { acceptUnresolved, replaceWalkProblems } from "./problems.js";
 import { sourceId } from "./sources.js";
 
 let dir = "";
@@ -82,5 +83,25 @@ describe("archive list: one entry per source item", () => {
     expect([...listItems(cat, { status: "pending" })].map((e) => e.source).sort()).toEqual(["/lib/f.jpg", "/lib/new.jpg"]);
     expect([...listItems(cat, { year: 2019 })]).toHaveLength(2);
     expect([...listItems(cat, { album: "Summer" })].map((e) => e.source)).toEqual(["/lib/a.jpg"]);
+  });
+
+  it("lists what the walk skipped or could not read too (QA: FIFOs, links and unreadable folders were missing)", () => {
+    item("a.jpg");
+    const lib = sourceId(cat, "/lib");
+    replaceWalkProblems(cat, lib, 1, [
+      { path: "locked", kind: "unreadable-folder", reason: "cannot open the folder: EACCES" },
+      { path: "pipe", kind: "special", reason: "a FIFO, not a regular file: never read" },
+      { path: "album-link", kind: "link", reason: "a link to a folder: not followed" },
+    ]);
+    acceptUnresolved(cat, ["pipe"]);
+    const byName = new Map([...listItems(cat)].map((e) => [e.source.split("/").pop(), e]));
+    expect(byName.size).toBe(4);
+    expect(byName.get("locked")).toMatchObject({ source: "/lib/locked", status: "unreadable", output: null, reason: "folder: cannot open the folder: EACCES" });
+    expect(byName.get("pipe")).toMatchObject({ status: "excluded", reason: expect.stringMatching(/^a FIFO, not a regular file: never read \(accepted as not archived 20\d\d-/) });
+    expect(byName.get("album-link")).toMatchObject({ status: "excluded", reason: "a link to a folder: not followed" });
+    expect([...listItems(cat, { status: "unreadable" })].map((e) => e.source)).toEqual(["/lib/locked"]);
+    expect([...listItems(cat, { status: "excluded" })].map((e) => e.source).sort()).toEqual(["/lib/album-link", "/lib/pipe"]);
+    // no capture year, no album: a year or album filter does not list them
+    expect([...listItems(cat, { year: 2019 })]).toEqual([]);
   });
 });

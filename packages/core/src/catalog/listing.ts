@@ -4,6 +4,8 @@
 import type { Catalog } from "./db.js";
 import { currentArchiveOf } from "./duplicates.js";
 import { WORKSPACE_PLACE } from "./handoff.js";
+import { listProblemsAndUnreadable } from "./problems.js";
+import type { UnresolvedRow } from "./schema.js";
 
 /** What became of a source item. */
 export type ListStatus = "archived" | "duplicate" | "deleted" | "unreadable" | "pending" | "excluded";
@@ -67,7 +69,11 @@ const PAGE = 500;
 const COLLECTION_NAMES = `SELECT a.name FROM album_items ai JOIN albums a ON a.id = ai.album_id WHERE ai.item_id = i.id
   UNION SELECT c.name FROM collection_items ci JOIN collections c ON c.id = ci.collection_id WHERE ci.item_id = i.id`;
 
-/** Every source item with its outcome, streamed in pages (memory stays bounded). */
+/**
+ * Every source item with its outcome, streamed in pages (memory stays bounded), then every entry
+ * the walk skipped or could not read (folder links, FIFOs, unreadable folders: problems.ts), so
+ * the list answers "where did it go, or why not" for everything met in the library.
+ */
 export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableIterator<ListEntry> {
   let after = 0;
   for (;;) {
@@ -84,13 +90,33 @@ export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableItera
          ORDER BY i.id LIMIT ?`,
       )
       .all(after, filter.year ?? null, filter.year ?? null, filter.album ?? null, filter.album ?? null, PAGE) as ItemListRow[];
-    if (!rows.length) return;
+    if (!rows.length) break;
     after = rows[rows.length - 1]!.id;
     for (const r of rows) {
       const e = toEntry(cat, r);
       if (!filter.status || e.status === filter.status) yield e;
     }
   }
+  // what the walk met but could not catalog has no capture year and no album: only unfiltered
+  if (filter.year !== undefined || filter.album !== undefined) return;
+  for (const p of listProblemsAndUnreadable(cat)) {
+    if (p.kind === "item") continue; // an unreadable item is listed above, as an item
+    const e = problemEntry(p);
+    if (!filter.status || e.status === filter.status) yield e;
+  }
+}
+
+/** A walk problem (catalog/problems.ts owns what they are) as a list entry: never archived, with why. */
+function problemEntry(p: UnresolvedRow): ListEntry {
+  const unreadable = p.kind === "unreadable-folder" || p.kind === "unreadable" || p.kind === "broken-link";
+  const what = p.kind === "unreadable-folder" ? "folder: " : "";
+  const accepted = p.acceptedAt ? ` (accepted as not archived ${p.acceptedAt})` : "";
+  return {
+    source: sourceOf(p.root, p.path),
+    status: unreadable ? "unreadable" : "excluded",
+    output: null, duplicateOf: null, captureTime: null, captureSource: null, favorite: null, hidden: null,
+    albums: [], sha256: null, reason: `${what}${p.reason}${accepted}`, verifiedAt: null, kept: [],
+  };
 }
 
 const sourceOf = (root: string, rel: string) => (root.endsWith("/") ? root + rel : `${root}/${rel}`);
