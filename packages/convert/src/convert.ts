@@ -63,7 +63,7 @@ async function videoTools(o: ConvertOptions): Promise<{ tools: VideoTools | null
     return { tools: { ffmpeg: ff.path, ffprobe: fp.path, filters }, origin: `${ff.path} (${ff.origin})`, missing: null };
   } catch (err) {
     if (!(err instanceof ArchiveError) || err.code !== "E_TOOL_MISSING") throw err;
-    const missing = `ffmpeg not found (${err.message}): the video waits; install ffmpeg or pass --ffmpeg/--ffprobe, then run archive convert again`;
+    const missing = `ffmpeg not found${err.message.startsWith("ffprobe") ? " (ffprobe)" : ""}: the video waits; install ffmpeg or pass --ffmpeg/--ffprobe, then run archive convert again`;
     return { tools: null, origin: null, missing };
   }
 }
