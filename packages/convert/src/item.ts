@@ -14,7 +14,7 @@ import type { RunContext } from "./context.js";
 import { chooseName, decide, outputExtension } from "./decide.js";
 import { outputDir, splitName } from "./layout.js";
 import { checkDone, resolveDuplicate } from "./resolve.js";
-import type { Action, PlannedItem } from "./types.js";
+import type { Action, ChangedSource, PlannedItem } from "./types.js";
 import { writeOutput, type Written } from "./write.js";
 
 /** Under 1 MiB free: a failure there is the disk's, not the file's (tools word it in many ways). */
@@ -73,8 +73,8 @@ export async function handleItem(ctx: RunContext, it: ConvertItemRow, stemHint?:
     return stemOfOutput(prev?.output_rel ?? null, stem);
   }
   // never replace an archived output unasked: a changed source's old output is kept (--redo replaces)
-  const kept = keepChanged(ctx, it, prev, decision);
-  if (kept) prev = undefined;
+  const changed = keepChanged(ctx, it, prev, decision);
+  if (changed) prev = undefined;
   const keeper = await resolveDuplicate(ctx, it);
   if (keeper !== null) {
     ctx.result.duplicates++;
@@ -90,7 +90,7 @@ export async function handleItem(ctx: RunContext, it: ConvertItemRow, stemHint?:
   }
   // claim the content before the next await: an identical item in flight now sees this pending job
   ctx.journal.claim(it, decision, prev?.output_rel ?? null);
-  return place(ctx, it, decision, prev, { stem, srcExt });
+  return place(ctx, it, decision, prev, { stem, srcExt, changed });
 }
 
 /** True when a finished job with an output of its own was journalled for other content than the source has now. */
@@ -102,18 +102,19 @@ function sourceChanged(prev: JobRow | undefined, it: ConvertItemRow): prev is Jo
 
 /**
  * The source changed after it was archived (edited, or rotted in the library): keep the old
- * output and its journal line as an older version, named in the result. Returns the kept output.
+ * output and its journal line as an older version, named in the result (returned: `place` fills in the new output).
  */
-function keepChanged(ctx: RunContext, it: ConvertItemRow, prev: JobRow | undefined, action: Written["action"]): string | null {
+function keepChanged(ctx: RunContext, it: ConvertItemRow, prev: JobRow | undefined, action: Written["action"]): ChangedSource | null {
   if (ctx.redo.has(it.id) || !sourceChanged(prev, it)) return null;
   const reason = `the source changed after it was archived (was ${prev.source_size} bytes, modified ${new Date(prev.source_mtime_ms ?? 0).toISOString()})`;
   ctx.journal.keepAndClaim(it, action, reason);
-  ctx.result.changed.push({ path: it.rel_path, kept: prev.output_rel, output: null });
-  return prev.output_rel;
+  const entry: ChangedSource = { path: it.rel_path, kept: prev.output_rel, output: null };
+  ctx.result.changed.push(entry);
+  return entry;
 }
 
 /** Name the output, then write it (or, in a dry run, say what would be written). */
-async function place(ctx: RunContext, it: ConvertItemRow, action: Written["action"], prev: JobRow | undefined, n: { stem: string; srcExt: string }): Promise<string | undefined> {
+async function place(ctx: RunContext, it: ConvertItemRow, action: Written["action"], prev: JobRow | undefined, n: { stem: string; srcExt: string; changed: ChangedSource | null }): Promise<string | undefined> {
   const { ext, mismatch } = outputExtension(it, action, n.srcExt);
   const prefix = prefixOf(ctx, it);
   const dir = outputDir("converted", ctx.layout, it, prefix);
@@ -124,8 +125,7 @@ async function place(ctx: RunContext, it: ConvertItemRow, action: Written["actio
   if (mismatch) ctx.result.renamed.push({ path: it.rel_path, reason: mismatch, output: outRel });
   if (ctx.dry) {
     plan(ctx, { path: it.rel_path, action, output: outRel });
-    const changed = ctx.result.changed.find((c) => c.path === it.rel_path && c.output === null);
-    if (changed) changed.output = outRel;
+    if (n.changed) n.changed.output = outRel;
     count(ctx, action);
     return outStem;
   }
@@ -133,6 +133,7 @@ async function place(ctx: RunContext, it: ConvertItemRow, action: Written["actio
   try {
     const w = await writeOutput(ctx, it, action, { rel: outRel, stem: outStem, srcExt: n.srcExt, prefix });
     record(ctx, it, outRel, w);
+    if (n.changed) n.changed.output = outRel;
     return outStem;
   } catch (err) {
     if (isFatalWriteError(err) || ctx.signal?.aborted) throw err;
@@ -160,8 +161,6 @@ function record(ctx: RunContext, it: ConvertItemRow, outRel: string, w: Written)
     ctx.result.redone.push(entry);
   }
   for (const m of w.warnings) ctx.result.warnings.push({ path: it.rel_path, message: m });
-  const changed = ctx.result.changed.find((c) => c.path === it.rel_path && c.output === null);
-  if (changed) changed.output = outRel;
   if (w.originalKept) ctx.result.originalsKept.push({ path: it.rel_path, original: w.originalKept.rel, reason: w.originalKept.reason });
   ctx.journal.done(it, { action: w.action, outputRel: outRel, outputSize: w.size, outputSha256: w.sha256, params: w.params });
   ctx.result.bytesIn += it.size;
