@@ -43,6 +43,24 @@ function items() {
   }
 }
 
+/**
+ * Why each item not converted yet waits, by source path, from `archive convert --dry-run --json`
+ * (it looks for ffmpeg too): "ffmpeg not found ...", where `archive list` only knows "not converted yet".
+ */
+function pendingReasons() {
+  try {
+    const out = execFileSync(process.execPath, [cli, "convert", "-C", dest, "--dry-run", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 << 20 });
+    return new Map(JSON.parse(out).planned.filter((p) => p.action === "pending" && p.reason).map((p) => [p.path, p.reason]));
+  } catch (err) {
+    // exit 1 (items pending) still prints the JSON
+    try {
+      return new Map(JSON.parse(err.stdout).planned.filter((p) => p.action === "pending" && p.reason).map((p) => [p.path, p.reason]));
+    } catch {
+      return new Map();
+    }
+  }
+}
+
 /** Files under a folder, recursively (0 when it does not exist). */
 function countFiles(dir) {
   if (!existsSync(dir)) return 0;
@@ -71,9 +89,17 @@ if (!all.length) console.log(`  nothing was catalogued in ${dest} (see the messa
 else {
   console.log(`  ${all.length} source items: ${by("archived").length} archived, ${by("duplicate").length} exact duplicates of archived items, ${by("unreadable").length} unreadable, ${by("pending").length} not converted yet.`);
   console.log(`  ${dest}/converted/ holds ${countFiles(join(dest, "converted"))} files; manifest-sha256.txt ${existsSync(join(dest, "manifest-sha256.txt")) ? "their checksums" : "does not exist yet"}.`);
-  // exit 0 with an unreadable item means it was accepted (now or in an earlier run): verify says so otherwise
-  for (const e of by("unreadable")) console.log(`  unreadable, ${code === 0 ? "accepted as lost" : "NOT accepted"}: ${name(e)}: ${e.reason ?? "no reason recorded"}`);
-  for (const e of by("pending").slice(0, 10)) console.log(`  not converted yet: ${name(e)}${e.reason ? `: ${e.reason}` : ""}`);
+  // archive list says whether each one was accepted (now or in an earlier run), whatever the exit code
+  for (const e of by("unreadable")) {
+    const reason = (e.reason ?? "no reason recorded").replace(/ \(accepted as not archived [^)]*\)$/, "");
+    console.log(`  unreadable, ${reason === e.reason ? "NOT accepted" : "accepted as lost"}: ${name(e)}: ${reason}`);
+  }
+  const waits = by("pending").length ? pendingReasons() : new Map();
+  for (const e of by("pending").slice(0, 10)) {
+    // the reason once, and the real one when convert knows it (list says only "not converted yet")
+    const why = waits.get(name(e)) ?? (e.reason && e.reason !== "not converted yet" ? e.reason : null);
+    console.log(`  not converted yet: ${name(e)}${why ? `: ${why}` : ""}`);
+  }
 }
 if (code === 0) {
   console.log(`\nThe archive in ${dest} is verified: every item is archived or accepted.`);

@@ -32,6 +32,9 @@ describe("npm run demo", () => {
     expect(first.out).toMatch(/unreadable, accepted as lost: IMG_0999\.HEIC: truncated HEIF/);
     expect(first.out).toMatch(/15 source items: 13 archived, 1 exact duplicates of archived items, 1 unreadable, 0 not converted yet/);
     expect(first.out).toMatch(/is verified: every item is archived or accepted\./);
+    // QA wording: the unresolved file is not counted as passed; the accepted unreadable file is not new content
+    expect(first.out).toMatch(/completeness\s+14\/14 passed, 1 unresolved/);
+    expect(first.out).toMatch(/New content for the archive: 0 files/);
     expect(first.out).not.toMatch(/holds the JPEG\/MP4 copies/);
 
     const again = await demo(dest);

@@ -30,12 +30,12 @@ if (!hideable) {
 }
 
 /** Run `archive ARGS` with the given binaries hidden (each replaced by /dev/null, not executable). */
-function runHidden(hide: string[], args: string[]): { code: number; out: string } {
+function runHidden(hide: string[], args: string[], script = bin, env: Record<string, string> = {}): { code: number; out: string } {
   const mounts = hide.map((p) => `mount --bind /dev/null '${p}'`).join(" && ");
-  const cmd = `${mounts} && exec '${process.execPath}' '${bin}' "$@"`;
+  const cmd = `${mounts} && exec '${process.execPath}' '${script}' "$@"`;
   const r = spawnSync("unshare", ["-m", "sh", "-c", cmd, "sh", ...args], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", ...env },
     maxBuffer: 64 << 20,
   });
   return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
@@ -97,5 +97,21 @@ describe.skipIf(!hideable)("verify with no ffmpeg anywhere (QA: it exited 3 'ffm
       expect(h).toMatch(/--ffmpeg PATH/);
       expect(h).toMatch(/--ffprobe PATH/);
     }
+  });
+});
+
+describe.skipIf(!hideable)("the demo with no ffmpeg anywhere: its words say what happened (QA wording)", () => {
+  it("names why each video waits, once; convert says what to do instead of 'Next: archive verify'", async () => {
+    const dest = join(await tempDir("archive-noffmpeg-demo-"), "demo-archive");
+    const r = runHidden([which("ffmpeg")!, which("ffprobe")!, ...npmBuilds()], [], join(repo, "scripts/demo.mjs"), { ARCHIVE_DEMO_DEST: dest });
+    for (const v of ["IMG_0202.MOV", "IMG_0203.MOV", "IMG_0304.MOV"]) expect(r.out).toMatch(new RegExp(`not converted yet: ${v}: ffmpeg not found`));
+    expect(r.out).not.toMatch(/not converted yet: not converted yet/);
+    // accepted with verify --accept-unreadable, whatever the exit code (it said "NOT accepted")
+    expect(r.out).toMatch(/unreadable, accepted as lost: IMG_0999\.HEIC: truncated HEIF/);
+    expect(r.out).toMatch(/Next: 3 items wait \(reasons above\): fix that, run archive convert again, then archive verify/);
+    expect(r.out).not.toMatch(/Next: archive verify\n/);
+    // nothing was tried before this first convert
+    expect(r.out).not.toMatch(/Still failing as before/);
+    expect(r.code).not.toBe(0);
   });
 });

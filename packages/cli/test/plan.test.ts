@@ -160,7 +160,7 @@ describe.skipIf(!real)("archive plan on the real fixtures", () => {
     const r = await runArchive(["plan", real!, "-C", ws]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Live Photo pairs 3/);
-    expect(r.stdout).toMatch(/Unreadable: 4 files/);
+    expect(r.stdout).toMatch(/Unreadable: 4 entries/);
     expect(r.stdout).toMatch(/archive convert --year 2025/);
   });
 });

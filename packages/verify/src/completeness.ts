@@ -75,11 +75,24 @@ interface Judge {
   unresolvedItems: Set<string>;
 }
 
+/**
+ * An item scan could not read. Accepted: accounted for (passes, listed with `accounted`).
+ * Unresolved: never a pass (QA: "15/15 passed" while one was open); a failure with `complete`,
+ * else left to the unresolved list the caller prints.
+ */
+function judgeUnreadable(j: Judge, r: CompletenessRow, label: string, accounted: string): void {
+  if (j.unresolvedItems.has(`${r.root}/${r.relPath}`)) {
+    if (j.o.complete) record(j.check, label, unresolvedReason(r.error!));
+    return;
+  }
+  record(j.check, label);
+  j.check.skipped.push({ path: label, reason: accounted });
+}
+
 /** An item with no finished job: unreadable at scan (accounted, or unresolved), or not converted yet. */
 function judgeNoJob(j: Judge, r: CompletenessRow, label: string, why: string): ItemOutcome["state"] {
   if (r.error) {
-    record(j.check, label, j.o.complete && j.unresolvedItems.has(`${r.root}/${r.relPath}`) ? unresolvedReason(r.error) : undefined);
-    j.check.skipped.push({ path: label, reason: `unreadable at scan, not archived: ${r.error}` });
+    judgeUnreadable(j, r, label, `unreadable at scan, not archived: ${r.error}`);
     return "skipped";
   }
   j.pending.push(label);
@@ -95,8 +108,7 @@ function judgeNotDone(j: Judge, r: CompletenessRow, label: string): ItemOutcome[
       return "failed";
     }
     // the source itself is damaged (scan said so): accounted for, listed, not an archive failure
-    record(j.check, label, j.o.complete && j.unresolvedItems.has(`${r.root}/${r.relPath}`) ? unresolvedReason(r.error) : undefined);
-    j.check.skipped.push({ path: label, reason: `source unreadable, not archived: ${r.error}${r.reason && r.reason !== r.error ? ` (convert: ${r.reason})` : ""}` });
+    judgeUnreadable(j, r, label, `source unreadable, not archived: ${r.error}${r.reason && r.reason !== r.error ? ` (convert: ${r.reason})` : ""}`);
     return "failed";
   }
   if (!r.reason) {

@@ -99,7 +99,7 @@ converts only what is missing or changed; an interrupted run resumes.`,
         if (manifest) {
           ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.added} new from the job journal, ${manifest.hashed} re-read, ${manifest.cached} confirmed by the hash cache)`);
           for (const f of manifest.failures) ctx.err(`Fixity FAILED ${JSON.stringify(f.path)}: ${f.reason}`);
-          ctx.out("Next: archive verify");
+          ctx.out(nextStep(result));
         }
       }
       // 1: something to look at happened in this run or is still open (failed, fixity, pending, unresolved)
@@ -112,6 +112,13 @@ converts only what is missing or changed; an interrupted run resumes.`,
 });
 
 export default command;
+
+/** What to do next: verify, unless items still wait (then what makes them convert comes first). */
+export function nextStep(r: Pick<ConvertResult, "pending">): string {
+  if (!r.pending.length) return "Next: archive verify";
+  const n = r.pending.length;
+  return `Next: ${n} ${n === 1 ? "item waits" : "items wait"} (reasons above): fix that, run archive convert again, then archive verify`;
+}
 
 /** A titled list of "path: reason" lines, the first `limit` of them. */
 function section(title: string, items: readonly { path: string; reason: string }[], limit = 100, more = "--json lists all"): string[] {
@@ -139,7 +146,8 @@ function printResult(ctx: Context, r: ConvertResult, dry: boolean, accepted: Rea
   }
   const mark = (x: { path: string; reason: string }) => (accepted.has(x.path) ? { path: x.path, reason: `${x.reason} (accepted as not archived)` } : x);
   lines.push(...section(kleur.red(`Failed (${r.failed.length}):`), r.failed.map(mark)));
-  lines.push(...section(kleur.red(`Still failing as before (${r.unresolved.length}):`), r.unresolved.map(mark)));
+  // walk problems and sources that failed before: not archived, and still open (or accepted)
+  lines.push(...section(kleur.red(`Not archived, unresolved (${r.unresolved.length}):`), r.unresolved.map(mark)));
   lines.push(...section(kleur.red(`Fixity FAILED: archived files changed since convert wrote them (${r.fixity.length}); re-create one with --redo PATH:`), r.fixity));
   lines.push(...section(kleur.yellow(`Pending, not converted (${r.pending.length}):`), r.pending));
   lines.push(...section(kleur.yellow(`Named after their content, not their extension (${r.renamed.length}):`), r.renamed.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.output}` }))));

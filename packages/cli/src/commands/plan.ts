@@ -203,7 +203,8 @@ function problems(r: PlanRunSummary): string[] {
     lines.push("", kleur.bold(kleur.yellow(`Capture time is only a guess for ${weak.files} files`)) + ` (${how})`);
     for (const p of weak.examples.slice(0, 5)) lines.push(`  ${p}`);
   }
-  lines.push(...listed(kleur.bold(kleur.red(`Unreadable: ${r.unreadable.length} files`)), r.unreadable, "archive plan --json lists all"));
+  // folders too, not only files
+  lines.push(...listed(kleur.bold(kleur.red(`Unreadable: ${r.unreadable.length} ${r.unreadable.length === 1 ? "entry" : "entries"}`)), r.unreadable, "archive plan --json lists all"));
   lines.push(...listed(kleur.bold(kleur.yellow(`Skipped, not archived: ${r.skipped.length} (folder links, FIFOs/devices, names that are not UTF-8)`)), r.skipped, "archive plan --json lists all"));
   const mismatch = r.extensionMismatch.examples.map((m) => ({ path: m.path, reason: `a ${m.format.toUpperCase()} named .${m.extension}; its output is named after its content` }));
   lines.push(...listed(kleur.bold(kleur.yellow(`Extension disagrees with the content: ${r.extensionMismatch.files}`)), mismatch, "archive plan --json lists 1,000"));

@@ -102,6 +102,8 @@ function printReport(ctx: Context, r: VerifyReport, open: Unresolved, accepted: 
     const counts = [`${c.passed}/${c.checked} passed`];
     if (c.failed) counts.push(`${c.failed} failed`);
     if (c.unchecked.length) counts.push(`${c.unchecked.length} not checked`);
+    // with --complete they are failures above; without, they are open, never "passed"
+    if (c.name === "completeness" && !r.complete && open.total) counts.push(`${open.total} unresolved`);
     if (c.skipped.length) counts.push(`${c.skipped.length} not applicable`);
     lines.push(`  ${status} ${c.name.padEnd(w)}  ${counts.join(", ")}  (${formatDuration(c.durationMs / 1000)})`);
     for (const n of c.notes) lines.push(kleur.dim(`         ${n}`));

@@ -67,6 +67,7 @@ export function newContentCount(cat: Catalog): NewContent {
                 WHEN EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                              JOIN group_members k ON k.group_id = g.id AND k.role = 'keeper' JOIN items ki ON ki.id = k.item_id
                              WHERE gm.item_id = i.id AND gm.role = 'duplicate' AND ${currentGroupSql("g", "i", "ki")}) THEN 'dup'
+                WHEN i.error IS NOT NULL THEN 'unreadable' -- cannot be archived: not new content (accepted or unresolved elsewhere)
                 ELSE 'new' END AS c
          FROM items i WHERE i.missing = 0)
        SELECT COUNT(*) AS files,

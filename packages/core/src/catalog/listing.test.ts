@@ -93,13 +93,15 @@ describe("archive list: one entry per source item", () => {
       { path: "pipe", kind: "special", reason: "a FIFO, not a regular file: never read" },
       { path: "album-link", kind: "link", reason: "a link to a folder: not followed" },
     ]);
-    acceptUnresolved(cat, ["pipe"]);
+    item("bad.heic", { error: "truncated HEIC" });
+    acceptUnresolved(cat, ["pipe", "bad.heic"]);
     const byName = new Map([...listItems(cat)].map((e) => [e.source.split("/").pop(), e]));
-    expect(byName.size).toBe(4);
+    expect(byName.size).toBe(5);
+    expect(byName.get("bad.heic")).toMatchObject({ status: "unreadable", reason: expect.stringMatching(/^truncated HEIC \(accepted as not archived 20\d\d-/) });
     expect(byName.get("locked")).toMatchObject({ source: "/lib/locked", status: "unreadable", output: null, reason: "folder: cannot open the folder: EACCES" });
     expect(byName.get("pipe")).toMatchObject({ status: "excluded", reason: expect.stringMatching(/^a FIFO, not a regular file: never read \(accepted as not archived 20\d\d-/) });
     expect(byName.get("album-link")).toMatchObject({ status: "excluded", reason: "a link to a folder: not followed" });
-    expect([...listItems(cat, { status: "unreadable" })].map((e) => e.source)).toEqual(["/lib/locked"]);
+    expect([...listItems(cat, { status: "unreadable" })].map((e) => e.source)).toEqual(["/lib/bad.heic", "/lib/locked"]);
     expect([...listItems(cat, { status: "excluded" })].map((e) => e.source).sort()).toEqual(["/lib/album-link", "/lib/pipe"]);
     // no capture year, no album: a year or album filter does not list them
     expect([...listItems(cat, { year: 2019 })]).toEqual([]);

@@ -3,6 +3,7 @@
 // memories, shared albums) are the export reader's columns (issue 10, catalog/export.ts).
 import type { Catalog } from "./db.js";
 import { currentArchiveOf } from "./duplicates.js";
+import { EXPORT_CSV_REASON, exportCsvSql } from "./export.js";
 import { WORKSPACE_PLACE } from "./handoff.js";
 import { listProblemsAndUnreadable } from "./problems.js";
 import type { UnresolvedRow } from "./schema.js";
@@ -51,11 +52,13 @@ interface ItemListRow {
   capture_source: string | null;
   sha256: string | null;
   error: string | null;
+  accepted_at: string | null;
   missing: number;
   favorite: number;
   hidden: number;
   deleted: number;
   csv_named: number;
+  export_csv: number;
   job_status: string | null;
   job_action: string | null;
   job_reason: string | null;
@@ -79,8 +82,8 @@ export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableItera
   for (;;) {
     const rows = cat
       .stmt(
-        `SELECT i.id, s.root, i.rel_path, i.capture_local, i.capture_offset, i.capture_source, i.sha256, i.error, i.missing,
-           i.favorite, i.hidden, i.deleted, i.csv_named,
+        `SELECT i.id, s.root, i.rel_path, i.capture_local, i.capture_offset, i.capture_source, i.sha256, i.error, i.accepted_at, i.missing,
+           i.favorite, i.hidden, i.deleted, i.csv_named, ${exportCsvSql("i")} AS export_csv,
            j.status AS job_status, j.action AS job_action, j.reason AS job_reason,
            (SELECT json_group_array(name) FROM (${COLLECTION_NAMES})) AS albums,
            (SELECT json_group_array(output_rel) FROM (SELECT output_rel FROM kept_outputs k WHERE k.item_id = i.id ORDER BY k.id)) AS kept
@@ -106,11 +109,14 @@ export function* listItems(cat: Catalog, filter: ListFilter = {}): IterableItera
   }
 }
 
+/** " (accepted as not archived <time>)" for what the user accepted with --accept-unreadable. */
+const acceptedNote = (at: string | null) => (at ? ` (accepted as not archived ${at})` : "");
+
 /** A walk problem (catalog/problems.ts owns what they are) as a list entry: never archived, with why. */
 function problemEntry(p: UnresolvedRow): ListEntry {
   const unreadable = p.kind === "unreadable-folder" || p.kind === "unreadable" || p.kind === "broken-link";
   const what = p.kind === "unreadable-folder" ? "folder: " : "";
-  const accepted = p.acceptedAt ? ` (accepted as not archived ${p.acceptedAt})` : "";
+  const accepted = acceptedNote(p.acceptedAt);
   return {
     source: sourceOf(p.root, p.path),
     status: unreadable ? "unreadable" : "excluded",
@@ -151,7 +157,8 @@ type Outcome = Pick<ListEntry, "status" | "output" | "duplicateOf" | "reason">;
 
 function decide(cat: Catalog, r: ItemListRow): Outcome {
   const none = { output: null, duplicateOf: null };
-  if (r.error) return { status: "unreadable", ...none, reason: r.error };
+  if (r.export_csv && r.job_status === null) return { status: "excluded", ...none, reason: EXPORT_CSV_REASON };
+  if (r.error) return { status: "unreadable", ...none, reason: r.error + acceptedNote(r.accepted_at) };
   if (r.missing) return { status: "excluded", ...none, reason: "no longer in the source" };
   if (r.deleted && r.job_status !== "done") return { status: "deleted", ...none, reason: "deleted in Apple Photos (Recently Deleted): not converted without --include-deleted" };
   if (r.job_status === "skipped") return { status: "excluded", ...none, reason: r.job_reason ?? "skipped" };
