@@ -109,6 +109,22 @@ function flag(raw: string | undefined): boolean | null {
 }
 
 /**
+ * Apple quotes its dates ("Saturday June 4,2022 12:11 PM GMT" holds a comma; immich-go's test
+ * data has them quoted too), but a hand-made or re-saved CSV may not: a row with extra fields
+ * where originalCreationDate (field 6) and then importDate (field 8) rejoined with the comma give
+ * a valid Apple date is read as if quoted. Anything else is left as it is (and reported).
+ */
+export function rejoinUnquotedDates(row: readonly string[]): string[] {
+  const r = [...row];
+  for (const at of [5, 7]) {
+    if (r.length <= 8 || r[at] === undefined || r[at + 1] === undefined) continue;
+    const joined = `${r[at]},${r[at + 1]}`;
+    if (!parseAppleCsvDate(r[at]!) && /^\s*\d/.test(r[at + 1]!) && parseAppleCsvDate(joined)) r.splice(at, 2, joined);
+  }
+  return r;
+}
+
+/**
  * Parse a "Photo Details*.csv" (every column). Returns null when the header is not Apple's.
  * Bad rows are reported with their line and skipped; an empty file has no rows.
  */
@@ -119,8 +135,9 @@ export function parsePhotoDetails(buf: Buffer, path: string): { rows: PhotoDetai
   table.shift();
   const rows: PhotoDetailRow[] = [];
   const problems: CsvProblem[] = [];
-  table.forEach((r, i) => {
+  table.forEach((raw, i) => {
     const line = i + 2;
+    const r = rejoinUnquotedDates(raw);
     const name = safeName(r[0]);
     if (!name) return problems.push({ path, reason: `line ${line}: missing or unsafe file name ${JSON.stringify(r[0] ?? "")}` });
     const [favorite, hidden, deleted] = [flag(r[2]), flag(r[3]), flag(r[4])];
