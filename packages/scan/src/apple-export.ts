@@ -6,6 +6,7 @@ import {
   addToCollection,
   applyDetailRow,
   clearCollections,
+  clearEmptyExportCsvErrors,
   csvItems,
   exportItemsNamed,
   markRecentlyDeleted,
@@ -88,6 +89,7 @@ export async function applyExport(catalog: Catalog, csvs: readonly ExportCsv[]):
     clearCollections(catalog);
     for (const l of lists) applyNameList(catalog, l, parts, result);
     applySharedAlbums(catalog);
+    clearEmptyExportCsvErrors(catalog);
   });
   return result;
 }

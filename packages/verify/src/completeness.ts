@@ -1,11 +1,13 @@
 import { existsSync } from "node:fs";
 import {
   completenessRows,
+  EXPORT_CSV_REASON,
   insideWorkspace,
   listProblemsAndUnreadable,
   livePhotoMembers,
   staleJobs,
   type Catalog,
+  type CompletenessItemRow,
   type CompletenessRow,
 } from "@archive/core";
 import type { PathReason } from "./evidence.js";
@@ -155,9 +157,18 @@ function judgeDone(j: Judge, r: CompletenessRow, label: string): ItemOutcome["st
   return problems.length ? "broken" : "done";
 }
 
+/** Accounted for with no job, by design: the export's own CSVs, and items deleted in Apple Photos. */
+function judgeKeptOut(j: Judge, r: CompletenessItemRow, label: string): ItemOutcome["state"] {
+  record(j.check, label);
+  const reason = r.exportCsv ? `excluded: ${EXPORT_CSV_REASON}` : "deleted: kept out; archive convert --include-deleted keeps it";
+  j.check.skipped.push({ path: label, reason });
+  return "skipped";
+}
+
 /** One item's state, recorded in the check. */
-function judgeItem(j: Judge, r: CompletenessRow): ItemOutcome["state"] {
+function judgeItem(j: Judge, r: CompletenessItemRow): ItemOutcome["state"] {
   const label = r.relPath;
+  if (r.status === null && (r.exportCsv || (r.deleted && !r.error))) return judgeKeptOut(j, r, label);
   if (r.status === null || r.status === "pending") {
     return judgeNoJob(j, r, label, r.status === null ? "not converted yet (no job in the journal)" : "conversion started but not finished (interrupted run)");
   }

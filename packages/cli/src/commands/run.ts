@@ -13,7 +13,7 @@ const command = defineCommand({
   name: "run",
   summary: "all stages: plan -> convert -> manifest -> verify, stopping at the first that fails",
   description: `
-Runs every stage on SOURCE into the workspace DEST (default: the current folder):
+Runs every stage on SOURCE... (folders, Apple export zip parts, as plan takes) into the workspace DEST (default: the current folder):
   1. plan      scan and catalog (incremental)
   2. convert   convert and copy (incremental; resumes an interrupted run)
   3. manifest  SHA-256 of every archived file (written by convert; --bagit adds a BagIt bag)
@@ -22,7 +22,7 @@ Stops at the first stage that fails and says where to look. Source files that ca
 do not stop the run, but they are named, and the run ends "NOT ready" with exit 1 until they are
 fixed (and planned again) or accepted as lost with --accept-unreadable (recorded). Only a run
 with every item archived or accepted ends "ready for offsite backup" with exit 0.`,
-  args: { name: "SOURCE", min: 1, max: 1 },
+  args: { name: "SOURCE", min: 1 }, // as plan: folders, zip parts, or folders holding them, any mix
   options: { ...CONVERT_OPTIONS, ...MANIFEST_OPTIONS, ...VERIFY_OPTIONS, ...PLAN_OPTIONS },
   async run(ctx: Context, values, positionals) {
     const dest = resolve(ctx.opts.cwd, ctx.opts.dir ?? ".");

@@ -47,6 +47,17 @@ export interface OrphanRow {
   detail: string | null;
 }
 
+/** Why an export's CSV is not archived: it is the export's metadata (read into the catalog), not a photo. */
+export const EXPORT_CSV_REASON = "Apple export metadata (CSV)";
+
+/** SQL condition on the items alias `a`: a CSV of a recognised export part (accounted for, never converted). */
+export const exportCsvSql = (a: string): string => `(${a}.export_part IS NOT NULL AND lower(${a}.name) LIKE '%.csv')`;
+
+/** An empty CSV of an export part is an empty album (or a part with no rows), not an unreadable file. */
+export function clearEmptyExportCsvErrors(cat: Catalog): number {
+  return cat.stmt(`UPDATE items SET error = NULL WHERE format = 'empty' AND error IS NOT NULL AND ${exportCsvSql("items")}`).run().changes;
+}
+
 /** Record that the item at `relPath` is a zip member (or, with nulls, a plain file). */
 export function setItemLocation(cat: Catalog, sourceId: number, relPath: string, loc: ItemLocation): void {
   cat

@@ -1,6 +1,7 @@
 // Catalog queries: the job journal and convert's selection (owner: convert package). Every
 // statement convert needs is here, named; convert itself holds no SQL.
 import type { Catalog } from "./db.js";
+import { exportCsvSql } from "./export.js";
 import type { ConvertItemRow, JobAction, JobRow, JobStatus, KeptOutputRow } from "./schema.js";
 
 /** Which items convert selects (the CLI's --year/--from/--to/--kind/--album). */
@@ -25,6 +26,7 @@ function selectionWhere(f: JobSelection): { where: string[]; params: unknown[] }
     params.push(JSON.stringify(f.itemIds));
   }
   if (!f.includeDeleted && !f.itemIds) where.push("i.deleted = 0");
+  where.push(`NOT ${exportCsvSql("i")}`); // the export's CSVs are its metadata, read at plan, not photos to archive
   if (f.year !== undefined) where.push("i.capture_year = ?"), params.push(f.year);
   if (f.from) where.push("substr(i.capture_local, 1, 10) >= ?"), params.push(f.from);
   if (f.to) where.push("substr(i.capture_local, 1, 10) <= ?"), params.push(f.to);

@@ -5,6 +5,7 @@ import type { Catalog } from "./db.js";
 import type { Count, ExtensionMismatch, PathReason, PlanSummary } from "./summaries.js";
 import type { DayRow, ProblemKind } from "./schema.js";
 import { changedSinceArchived } from "./duplicates.js";
+import { exportCsvSql } from "./export.js";
 
 /** Output bytes per input byte for converted items (the estimate's model or calibration). */
 export interface OutputModel {
@@ -38,7 +39,7 @@ export function planDays(cat: Catalog, m: OutputModel): DayRow[] {
          CASE WHEN capture_year IS NULL THEN NULL ELSE CAST(substr(capture_local, 9, 2) AS INTEGER) END AS day,
          COUNT(*) AS files, SUM(size) AS bytes, SUM(kind IN ('photo', 'raw')) AS photos, SUM(kind = 'video') AS videos,
          SUM(${outputExpr(m)}) AS out
-       ${PRESENT} GROUP BY year, month, day ORDER BY year, month, day`,
+       ${PRESENT} AND NOT ${exportCsvSql("i")} GROUP BY year, month, day ORDER BY year, month, day`,
     )
     .all() as DayRow[];
 }

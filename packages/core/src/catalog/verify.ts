@@ -2,6 +2,7 @@
 // metadata parity) — owner: verify package. Every query streams: results grow with the library.
 import type { Catalog } from "./db.js";
 import { sameSourceSql } from "./duplicates-sql.js";
+import { exportCsvSql } from "./export.js";
 import type { ArchivedOutputRow, CompletenessRow, LiveMemberRow, ParityRow } from "./schema.js";
 
 /**
@@ -36,14 +37,20 @@ export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRo
     .iterate() as IterableIterator<ArchivedOutputRow>;
 }
 
+/** A completeness row with the export's marks: deleted in Apple Photos, or one of the export's CSVs (1/0). */
+export interface CompletenessItemRow extends CompletenessRow {
+  deleted: number;
+  exportCsv: number;
+}
+
 /**
  * Every source item still in the library with its job (if any) and, for a job recorded as a
  * duplicate, the item it names and that item's job (streamed, by item id).
  */
-export function completenessRows(cat: Catalog): IterableIterator<CompletenessRow> {
+export function completenessRows(cat: Catalog): IterableIterator<CompletenessItemRow> {
   return cat
     .stmt(
-      `SELECT i.id, i.rel_path AS relPath, s.root, i.kind, i.error,
+      `SELECT i.id, i.rel_path AS relPath, s.root, i.kind, i.error, i.deleted, ${exportCsvSql("i")} AS exportCsv,
          j.action, j.status, j.output_rel AS outputRel, lower(j.output_sha256) AS outputSha256, j.params, j.reason,
          j.duplicate_of AS duplicateOf, o.id IS NOT NULL AS origKnown, o.rel_path AS origRelPath,
          oj.status AS origStatus, oj.output_rel AS origOutputRel
@@ -53,7 +60,7 @@ export function completenessRows(cat: Catalog): IterableIterator<CompletenessRow
        LEFT JOIN jobs oj ON oj.item_id = o.id
        WHERE i.missing = 0 ORDER BY i.id`,
     )
-    .iterate() as IterableIterator<CompletenessRow>;
+    .iterate() as IterableIterator<CompletenessItemRow>;
 }
 
 /** Members of Live Photo groups among present items (streamed, grouped by key). */
