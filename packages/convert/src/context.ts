@@ -1,8 +1,9 @@
 import { join } from "node:path";
-import type { Catalog, ConvertItemRow, ExifTool, HashCache, HashPool, HeifDecoder, JobRow } from "@archive/core";
+import type { Catalog, ConvertItemRow, ExifTool, HashCache, HashPool, HeifDecoder } from "@archive/core";
 import type { CalibrationAccumulator } from "./calibration.js";
 import type { RunJournal } from "./journal.js";
 import type { Layout } from "./layout.js";
+import type { RedoTarget } from "./redo.js";
 import type { ConvertResult } from "./types.js";
 import type { VideoTools } from "./video.js";
 
@@ -30,7 +31,7 @@ export interface RunContext {
   /** Why videos cannot be converted in this run (ffmpeg/ffprobe not found), else null. */
   videoMissing: string | null;
   /** `--redo`: the items whose outputs are replaced, with the job each replaces. */
-  redo: Map<number, JobRow>;
+  redo: Map<number, RedoTarget>;
 }
 
 /** Zip-member items being handled now: their temp copy in .archive/tmp (zip-source.ts). */

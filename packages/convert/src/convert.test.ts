@@ -1,7 +1,8 @@
 // convertLibrary called directly on a real catalog (SQLite) over real files: the journal, the
 // resolve-duplicate step, fixity of archived outputs, --redo, still-failing sources, and a file
 // named after its content. Items are catalogued through the catalog's own scan functions.
-import { copyFileSync, mkdirSync, openSync, readSync, statSync, writeSync, closeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest";
 import {
@@ -89,6 +90,7 @@ describe.skipIf(!real)("convertLibrary on a real catalog", () => {
     await run();
     const written = job("a.jpg");
     flipByte(join(ws, written.output_rel!));
+    const rotten = createHash("sha256").update(readFileSync(join(ws, written.output_rel!))).digest("hex");
     const again = await run();
     expect(again.alreadyDone).toBe(0);
     expect(again.fixity).toEqual([{ path: "converted/a.jpg", reason: expect.stringContaining(written.output_sha256!) }]);
@@ -98,10 +100,12 @@ describe.skipIf(!real)("convertLibrary on a real catalog", () => {
     await expect(run({ redo: ["converted/none.jpg"] })).rejects.toThrow(ArchiveError);
     const redo = await run({ redo: [join(ws, "converted/a.jpg")] });
     expect(redo).toMatchObject({ selected: 1, copied: 1, fixity: [] });
-    expect(redo.redone).toEqual([{ path: "a.jpg", output: "converted/a.jpg", replacedSha256: written.output_sha256, replacedAt: written.updated_at }]);
+    // both hashes: the one the journal recorded and the damaged file's actually replaced (QA: only the first)
+    expect(redo.redone).toEqual([{ path: "a.jpg", output: "converted/a.jpg", replacedSha256: written.output_sha256, foundSha256: rotten, replacedAt: written.updated_at }]);
+    expect(rotten).not.toBe(written.output_sha256);
     const now = job("a.jpg");
     expect(now.output_sha256).toBe(written.output_sha256); // the source's bytes again
-    expect(JSON.parse(now.params!).replaced).toMatchObject({ output: "converted/a.jpg", sha256: written.output_sha256 });
+    expect(JSON.parse(now.params!).replaced).toMatchObject({ output: "converted/a.jpg", sha256: written.output_sha256, foundSha256: rotten });
     expect(await run()).toMatchObject({ alreadyDone: 1, fixity: [], redone: [] });
   });
 

@@ -156,8 +156,8 @@ function count(ctx: RunContext, action: Written["action"]): void {
 function record(ctx: RunContext, it: ConvertItemRow, outRel: string, w: Written): void {
   const replaced = ctx.redo.get(it.id);
   if (replaced) {
-    const entry = { path: it.rel_path, output: replaced.output_rel ?? outRel, replacedSha256: replaced.output_sha256, replacedAt: replaced.updated_at };
-    w.params.replaced = { output: entry.output, sha256: entry.replacedSha256, journalledAt: entry.replacedAt, at: new Date().toISOString() };
+    const entry = { path: it.rel_path, output: replaced.output_rel ?? outRel, replacedSha256: replaced.output_sha256, foundSha256: replaced.foundSha256, replacedAt: replaced.updated_at };
+    w.params.replaced = { output: entry.output, sha256: entry.replacedSha256, foundSha256: entry.foundSha256, journalledAt: entry.replacedAt, at: new Date().toISOString() };
     ctx.result.redone.push(entry);
   }
   for (const m of w.warnings) ctx.result.warnings.push({ path: it.rel_path, message: m });

@@ -56,6 +56,8 @@ export interface RedoneOutput {
   output: string;
   /** The SHA-256 the journal recorded for the replaced output (null if none). */
   replacedSha256: string | null;
+  /** The SHA-256 of the file actually replaced (what was on disk; null if it was missing). */
+  foundSha256: string | null;
   /** When the replaced output had been journalled. */
   replacedAt: string | null;
 }

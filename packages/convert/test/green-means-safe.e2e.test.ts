@@ -107,7 +107,11 @@ describe.skipIf(!real || !haveTools)("convert: green means safe", () => {
     const redo = await archiveJson<ConvertResult>(ws, ["convert", "--redo", "converted/a.jpg"]);
     expect(redo.code, redo.stderr).toBe(0);
     expect(redo.json).toMatchObject({ selected: 1, copied: 1, fixity: [] });
-    expect(redo.json.redone).toEqual([{ path: "a.jpg", output: "converted/a.jpg", replacedSha256: written, replacedAt: expect.any(String) }]);
+    expect(redo.json.redone).toEqual([{ path: "a.jpg", output: "converted/a.jpg", replacedSha256: written, foundSha256: rotten, replacedAt: expect.any(String) }]);
+    // the text names both: the damaged file's hash and the one recorded (QA: it printed only the recorded one, as "replaced")
+    await flipByte(out);
+    const text = await runArchive(["convert", "-C", ws, "--redo", "converted/a.jpg"]);
+    expect(text.stdout).toContain(`converted/a.jpg: replaced found ${rotten} (recorded ${written})`);
     expect(await sha256File(out)).toBe(written);
     const job = journal(ws).get("a.jpg")!;
     expect(job.output_sha256).toBe(written);

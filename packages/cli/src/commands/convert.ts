@@ -123,6 +123,12 @@ export function nextStep(r: Pick<ConvertResult, "pending">): string {
   return `Next: ${n} ${n === 1 ? "item waits" : "items wait"} (reasons above): fix that, run archive convert again, then archive verify`;
 }
 
+/** What --redo replaced: the bytes found (damaged) and the hash the journal had recorded. */
+export function redoneLine(x: ConvertResult["redone"][number]): { path: string; reason: string } {
+  const found = x.foundSha256 === null ? "a missing file" : `found ${x.foundSha256}`;
+  return { path: x.output, reason: `replaced ${found} (recorded ${x.replacedSha256 ?? "no hash"})` };
+}
+
 /** A titled list of "path: reason" lines, the first `limit` of them. */
 function section(title: string, items: readonly { path: string; reason: string }[], limit = 100, more = "--json lists all"): string[] {
   if (!items.length) return [];
@@ -156,7 +162,7 @@ function printResult(ctx: Context, r: ConvertResult, dry: boolean, accepted: Rea
   lines.push(...section(kleur.yellow(`Named after their content, not their extension (${r.renamed.length}):`), r.renamed.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.output}` }))));
   lines.push(...section(kleur.yellow(`Changed since archived (${r.changed.length}): the archived output is kept, the new content archived beside it:`), r.changed.map((x) => ({ path: x.path, reason: `kept ${x.kept}${x.output ? `, new content -> ${x.output}` : ""}` }))));
   lines.push(...section(`Originals kept: the conversion cannot hold everything (${r.originalsKept.length}):`, r.originalsKept.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.original}` }))));
-  lines.push(...section(`Re-created with --redo (${r.redone.length}):`, r.redone.map((x) => ({ path: x.output, reason: `replaced ${x.replacedSha256 ?? "an output with no recorded hash"}` }))));
+  lines.push(...section(`Re-created with --redo (${r.redone.length}):`, r.redone.map(redoneLine)));
   if (r.stoppedEarly) lines.push("Stopped early: run the same command again to resume.");
   ctx.out(lines.join("\n"));
 }

@@ -213,7 +213,7 @@ export interface ConvertSummary {
   /** Byte-exact originals kept because the conversion cannot hold everything (multi-image HEIF). */
   originalsKept?: number;
   /** Outputs replaced by `convert --redo`, with the hash each replaced. */
-  redone: { path: string; output: string; replacedSha256: string | null; replacedAt: string | null }[];
+  redone: { path: string; output: string; replacedSha256: string | null; foundSha256?: string | null; replacedAt: string | null }[];
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
