@@ -61,4 +61,22 @@ describe.skipIf(!real || !haveExiftool)("Apple export parts: every item accounte
     const plan = JSON.parse((await runArchive(["plan", "-C", ws, "--json"])).stdout) as { unreadable: unknown[] };
     expect(plan.unreadable).toEqual([]);
   });
+
+  it("verify reads zip members for metadata parity (not the catalog record) and passes a correct output", async () => {
+    const ws = await tempDir("archive-export-acct-meta-");
+    const t = "iCloud Photos Part 1 of 1";
+    const part = join(dir, `${t}.zip`);
+    await writeZip(part, [
+      { name: `${t}/Photos/HMD.heif`, file: join(real!, "exif-samples/HMD_Nokia_8.3_5G.heif") },
+      { name: `${t}/Photos/Photo Details.csv`, data: H + row("HMD.heif", "Tuesday January 2,2018 9:00 AM GMT") },
+    ]);
+    expect((await runArchive(["plan", part, "-C", ws])).code).toBe(0);
+    const c = await runArchive(["convert", "-C", ws]);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const v = await runArchive(["verify", "-C", ws, "--complete", "--json"]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).not.toMatch(/not reachable/);
+    expect(v.stdout).toMatch(/of 1 converted files/);
+    expect(await readdir(join(ws, ".archive/tmp"))).toEqual([]);
+  });
 });

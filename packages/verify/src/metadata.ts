@@ -1,8 +1,12 @@
-import { existsSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, mkdir, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   forEachLimit,
   headHasGainMap,
+  itemLocation,
+  ZipMembers,
   metaFromExiftool,
   parityRows,
   parseCaptureTime,
@@ -119,6 +123,36 @@ function parityFromCatalog(r: ParityRow): ParityMeta {
   return m;
 }
 
+/**
+ * Where zip members are copied for reading, one at a time: the workspace's .archive/tmp (as
+ * convert does), or a folder in the OS temp folder when the workspace is read-only (`own` false:
+ * the caller removes it after).
+ */
+async function memberTmpDir(workspace: string): Promise<{ dir: string; own: boolean }> {
+  const dir = join(workspace, ".archive", "tmp");
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+    return { dir, own: true };
+  } catch {
+    return { dir: join(tmpdir(), `archive-verify-${process.pid}`), own: false };
+  }
+}
+
+/**
+ * The source's parity fields: read from the file, or from its zip member through a temp copy
+ * (core's ZipMembers, the way convert reads it); null when neither the file nor its zip is there.
+ */
+async function sourceParity(et: ExifTool, cat: Catalog, members: ZipMembers, r: ParityRow): Promise<ParityMeta | null> {
+  const loc = itemLocation(cat, r.id);
+  if (loc?.container) {
+    if (!existsSync(loc.container)) return null;
+    return members.withFile(loc, (path) => readParity(et, path));
+  }
+  const source = `${r.root}/${r.rel_path}`;
+  return existsSync(source) ? readParity(et, source) : null;
+}
+
 /** GPS tolerance in degrees (about 1 m): QuickTime ISO 6709 strings carry 4-5 decimals. */
 export const GPS_TOLERANCE = 1e-5;
 /** Video duration tolerance in seconds. */
@@ -180,31 +214,36 @@ export async function checkMetadata(options: {
   let fromCatalog = 0;
   let done = 0;
   options.onEvent({ kind: "stage", stage: "metadata", total: rows.length });
-  await forEachLimit(
-    rows,
-    options.concurrency,
-    async (r) => {
-      const source = `${r.root}/${r.rel_path}`;
-      const output = `${options.workspace}/${r.output_rel}`;
-      try {
-        let src: ParityMeta;
-        if (existsSync(source)) src = await readParity(options.exiftool, source);
-        else {
-          src = parityFromCatalog(r);
-          fromCatalog++;
+  const tmp = await memberTmpDir(options.workspace);
+  const members = new ZipMembers(tmp.dir);
+  try {
+    await forEachLimit(
+      rows,
+      options.concurrency,
+      async (r) => {
+        const output = `${options.workspace}/${r.output_rel}`;
+        try {
+          let src = await sourceParity(options.exiftool, options.catalog, members, r);
+          if (!src) {
+            src = parityFromCatalog(r);
+            fromCatalog++;
+          }
+          const out = await readParity(options.exiftool, output);
+          // `convert --no-hdr` asked for no gain map: its absence is a choice, not a loss
+          if (r.params?.includes('"gainMap":"off"')) delete src.gainMap;
+          const diffs = compareParity(src, out);
+          record(check, r.output_rel, diffs.length ? `${diffs.join("; ")} (source ${r.rel_path})` : undefined);
+        } catch (err) {
+          record(check, r.output_rel, `cannot read metadata: ${reasonOf(err)}`);
         }
-        const out = await readParity(options.exiftool, output);
-        // `convert --no-hdr` asked for no gain map: its absence is a choice, not a loss
-        if (r.params?.includes('"gainMap":"off"')) delete src.gainMap;
-        const diffs = compareParity(src, out);
-        record(check, r.output_rel, diffs.length ? `${diffs.join("; ")} (source ${r.rel_path})` : undefined);
-      } catch (err) {
-        record(check, r.output_rel, `cannot read metadata: ${reasonOf(err)}`);
-      }
-      options.onEvent({ kind: "progress", stage: "metadata", done: ++done, total: rows.length, failed: check.failed });
-    },
-    options.signal,
-  );
+        options.onEvent({ kind: "progress", stage: "metadata", done: ++done, total: rows.length, failed: check.failed });
+      },
+      options.signal,
+    );
+  } finally {
+    await members.close();
+    if (!tmp.own) await rm(tmp.dir, { recursive: true, force: true });
+  }
   check.notes.push(
     `compared capture time and offset, GPS (within ${GPS_TOLERANCE} degrees), make/model, displayed size, video duration (within ${DURATION_TOLERANCE} s), Live Photo content id and HDR gain map presence of ${rows.length} converted files`,
   );
