@@ -52,7 +52,7 @@ describe("command definitions", () => {
 
   it("usage lines say which positional arguments a command takes", () => {
     const byName = new Map(commands.map((c) => [c.name, c]));
-    expect(usageLine(byName.get("run")!)).toBe("archive run SOURCE [options]");
+    expect(usageLine(byName.get("run")!)).toBe("archive run SOURCE... [options]");
     expect(usageLine(byName.get("plan")!)).toBe("archive plan [SOURCE...] [options]");
     expect(usageLine(byName.get("verify")!)).toBe("archive verify [options]");
   });
