@@ -15,4 +15,5 @@ export * from "./hashes.js";
 export * from "./verify.js";
 export * from "./report.js";
 export * from "./handoff.js";
+export * from "./listing.js";
 export * from "./export.js";
