@@ -88,4 +88,15 @@ run("hand-off through the CLI", () => {
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).not.toMatch(/No PAR2 protection/);
   });
+
+  it("archive report shows the proven copy, the re-reads and the PAR2 sets", async () => {
+    const r = await runArchive(["report", "-C", ws, "-q"]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = await readFile(join(ws, "report", "index.html"), "utf8");
+    const section = html.slice(html.indexOf("<h2>Hand-off</h2>"), html.indexOf("<h2>Duplicates</h2>"));
+    expect(section).toContain(join(tmp, "copy"));
+    expect(section).toMatch(/3 files, [\d.]+ [kM]B \(sha256; manifest/);
+    expect(section).toMatch(/0 never re-read/);
+    expect(section).toMatch(/PAR2 protection: \d+ sets, 3 files/);
+  });
 });

@@ -1,6 +1,7 @@
 import { formatBytes } from "@archive/core";
 import type { BytesRow, DuplicateSummary, JobCounts, MonthCount, ReportFailure, RunSummaries, SampleItem, UnresolvedRow } from "@archive/core";
 import type { Thumb, ThumbPair } from "./thumbs.js";
+import { handoffSection, type HandoffData } from "./handoff.js";
 
 /** Everything the page shows, already aggregated. */
 export interface ReportData {
@@ -19,6 +20,8 @@ export interface ReportData {
   /** Unreadable and skipped source entries: unresolved ones keep the archive from being ready; accepted ones are named too. */
   unresolved?: { list: UnresolvedRow[]; unresolved: number; accepted: number };
   duplicates: DuplicateSummary;
+  /** Copies elsewhere with their proofs, scrubbing, PAR2 protection (issue 11). */
+  handoff?: HandoffData;
   sample: { item: SampleItem; thumbs: ThumbPair }[];
 }
 
@@ -266,6 +269,9 @@ ${failureSection(d.failures)}
 
 <h2>Unreadable or skipped in the library</h2>
 ${unresolvedSection(d.unresolved)}
+
+<h2>Hand-off</h2>
+${handoffSection(d.handoff, esc)}
 
 <h2>Duplicates</h2>
 ${duplicateSection(d.duplicates)}

@@ -22,6 +22,7 @@ import {
 } from "@archive/core";
 import { renderHtml, type ReportData } from "./html.js";
 import { cachedIds, cachedThumbIds, makeThumbs } from "./thumbs.js";
+import { gatherHandoff } from "./handoff.js";
 
 export { renderHtml, timelineSvg, esc, type ReportData } from "./html.js";
 export { makeThumbs, thumbNames, cachedIds, cachedThumbIds, withIcc, displayOrientation, THUMB_SIZE, type Thumb, type ThumbPair } from "./thumbs.js";
@@ -150,6 +151,7 @@ function gather(cat: Catalog, root: string, maxFailures: number): Omit<ReportDat
     failures: withVerifyFailures(reportFailures(cat, maxFailures), verify?.summary ?? null),
     unresolved: unresolvedOf(cat, maxFailures),
     duplicates: reportDuplicates(cat),
+    handoff: gatherHandoff(cat),
   };
 }
 
