@@ -101,10 +101,13 @@ else {
     console.log(`  not converted yet: ${name(e)}${why ? `: ${why}` : ""}`);
   }
 }
+// verify passes items not converted yet (they are listed, not failures, without --complete): not ready, though
+if (code === 0 && by("pending").length) code = 1;
 if (code === 0) {
   console.log(`\nThe archive in ${dest} is verified: every item is archived or accepted.`);
   console.log(`Try: (cd ${dest} && sha256sum -c --quiet manifest-sha256.txt && echo fixity OK)`);
 } else {
-  console.log(`\nThe archive in ${dest} is NOT ready (exit ${code}): see the messages above.`);
+  const waiting = by("pending").length;
+  console.log(`\nThe archive in ${dest} is NOT ready (exit ${code}): ${waiting ? `${waiting} ${waiting === 1 ? "item is" : "items are"} not converted yet (above); ` : ""}see the messages above.`);
 }
 process.exit(code);

@@ -56,4 +56,17 @@ describe("completeness: the current content of every item, called directly", () 
     expect(after.accepted).toEqual([{ path: "/lib/broken.heic", reason: "EACCES: permission denied" }]);
     expect(run(false).check).toMatchObject({ checked: 1, passed: 1, skipped: [{ path: "broken.heic", reason: expect.stringContaining("not archived") }] });
   });
+
+  it("a Live Photo whose video is not converted yet (no ffmpeg) waits like any pending item: a failure only with --complete", () => {
+    const photo = addItem(ws, "/lib", "a.jpg", { kind: "photo", format: "jpeg", size: 1 });
+    addJob(ws, photo, { action: "copy", status: "done", output_rel: "converted/a.jpg", output_sha256: SHA });
+    const video = addItem(ws, "/lib", "a.mov", { kind: "video", format: "mov", size: 1 });
+    const g = Number(ws.catalog.db.prepare("INSERT INTO groups (type, key) VALUES ('live', 'K1')").run().lastInsertRowid);
+    for (const [id, role] of [[photo, "photo"], [video, "video"]] as const) ws.catalog.db.prepare("INSERT INTO group_members (group_id, item_id, role) VALUES (?, ?, ?)").run(g, id, role);
+    const r = run(false);
+    expect(r.check.failures).toEqual([]);
+    expect(r.pending).toEqual(["a.mov"]);
+    expect(r.check.notes.join(" ")).toMatch(/1 wait for a half not converted yet/);
+    expect(run(true).check.failures).toContainEqual({ path: "a.jpg", reason: "Live Photo pair K1 incomplete: a.mov (pending) not archived" });
+  });
 });
