@@ -162,11 +162,11 @@ function verifySection(v: ReportData["verify"]): string {
   const rows = (s.checks ?? [])
     .map(
       (c) =>
-        `<tr><td>${c.failed ? '<b style="color:var(--bad)">FAIL</b>' : '<span style="color:var(--ok)">ok</span>'}</td><td>${esc(c.name)}</td><td class="n">${num(c.passed)}/${num(c.checked)}</td><td class="n">${num(c.failed)}</td><td class="n">${num(c.skipped)}</td></tr>`,
+        `<tr><td>${c.failed ? '<b style="color:var(--bad)">FAIL</b>' : c.unchecked ? '<b style="color:var(--video)">SKIP</b>' : '<span style="color:var(--ok)">ok</span>'}</td><td>${esc(c.name)}</td><td class="n">${num(c.passed)}/${num(c.checked)}</td><td class="n">${num(c.failed)}</td><td class="n">${num(c.unchecked ?? 0)}</td><td class="n">${num(c.skipped)}</td></tr>`,
     )
     .join("");
-  return `<p>Verified ${esc(v.finishedAt)}: <b style="color:var(${s.ok ? "--ok" : "--bad"})">${s.ok ? "all checks passed" : "some checks failed"}</b>${s.quick ? " (quick)" : ""}${s.notConvertedYet ? `; ${num(s.notConvertedYet)} items not converted yet` : ""}.</p>${
-    rows ? `<table id="verify"><thead><tr><th></th><th>check</th><th class="n">passed</th><th class="n">failed</th><th class="n">n/a</th></tr></thead><tbody>${rows}</tbody></table>` : ""
+  return `<p>Verified ${esc(v.finishedAt)}: <b style="color:var(${s.ok ? "--ok" : "--bad"})">${s.ok ? "all checks passed" : (s.checks ?? []).some((c) => c.failed) ? "some checks failed" : "some files could not be checked"}</b>${s.quick ? " (quick)" : ""}${s.notConvertedYet ? `; ${num(s.notConvertedYet)} items not converted yet` : ""}.</p>${
+    rows ? `<table id="verify"><thead><tr><th></th><th>check</th><th class="n">passed</th><th class="n">failed</th><th class="n">not checked</th><th class="n">n/a</th></tr></thead><tbody>${rows}</tbody></table>` : ""
   }<p class="muted">Run <code>archive verify</code> for the list of files that failed a check.</p>`;
 }
 

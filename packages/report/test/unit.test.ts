@@ -126,6 +126,18 @@ describe("report queries on an inline catalog", () => {
     expect(html).toContain("some checks failed");
     expect(html).toContain("No failures.");
   });
+
+  it("a verify run without ffmpeg: videos not checked are shown as such, never as passed", () => {
+    const data = {
+      workspace: dir, generatedAt: "now", totals: { files: 0, bytes: 0, firstYear: null, lastYear: null }, timeline: { months: [], undated: 0 },
+      bytesByYear: [], bytesByKind: [], plan: null, convert: null, jobs: jobCounts(ws.catalog), skipped: [], failures: { list: [], total: 0 },
+      duplicates: duplicates(ws.catalog), sample: [],
+      verify: { finishedAt: "t", status: "failed", summary: { ok: false, checks: [{ name: "decode", checked: 9, passed: 9, failed: 0, skipped: 0, unchecked: 3 }] } },
+    } satisfies ReportData;
+    const html = renderHtml(data);
+    expect(html).toMatch(/<table id="verify">.*SKIP.*decode.*9\/9<\/td><td class="n">0<\/td><td class="n">3<\/td>/s);
+    expect(html).toContain("some files could not be checked");
+  });
 });
 
 describe("withIcc", () => {

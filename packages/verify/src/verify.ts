@@ -157,7 +157,7 @@ export function verifySummary(r: VerifyReport): VerifySummary {
     ok: r.ok,
     quick: r.quick,
     complete: r.complete,
-    checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length })),
+    checks: r.checks.map((c) => ({ name: c.name, checked: c.checked, passed: c.passed, failed: c.failed, skipped: c.skipped.length, unchecked: c.unchecked.length })),
     notConvertedYet: r.notConvertedYet.length,
     acceptedUnreadable: r.unreadable.accepted.slice(0, 1000),
     // capped: a broken disk can fail everything

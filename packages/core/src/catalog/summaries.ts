@@ -45,6 +45,8 @@ export interface VerifyCheckSummary {
   passed: number;
   failed: number;
   skipped: number;
+  /** Files the check could not look at (videos without ffmpeg): not passed, not failed. */
+  unchecked?: number;
 }
 
 /** `archive verify`: what the run record keeps (the report reads it back through `lastRun`). */
