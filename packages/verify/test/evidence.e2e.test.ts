@@ -121,7 +121,7 @@ describe.skipIf(!real || !tools)("the archive is the archive only (issue 14 #2)"
 const canSetpriv = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
 
 describe.skipIf(!real || !tools || !canSetpriv)("a read-only archive verifies without writing (issue 14 #6)", () => {
-  it("archive verify and --quick as nobody on a root-owned 0555/0444 archive: exit 0, nothing written", async () => {
+  it("archive verify, --quick, --at COPY and --sample as nobody on a root-owned 0555/0444 archive: exit 0, nothing written", async () => {
     const { ws } = await convertedArchive();
     spawnSync("chown", ["-R", "root:root", ws]);
     spawnSync("find", [ws, "-type", "d", "-exec", "chmod", "0555", "{}", "+"]);
@@ -136,6 +136,21 @@ describe.skipIf(!real || !tools || !canSetpriv)("a read-only archive verifies wi
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain("All checks passed.");
       expect(r.stdout + r.stderr).toMatch(/read-only.*run record/i);
+    }
+    expect(treeChecksum(ws)).toBe(before);
+    // the copy check and the scrub work on it too (issue 11): checked, nothing recorded
+    const copy = await tempDir("evidence-copy-");
+    spawnSync("cp", ["-a", join(ws, "converted"), join(ws, "manifest-sha256.txt"), copy]);
+    spawnSync("chmod", ["-R", "a+rX", copy]);
+    for (const args of [["--at", copy], ["--sample", "50"]]) {
+      const r = spawnSync(
+        "setpriv",
+        ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, bin, "verify", "-C", ws, ...args],
+        { encoding: "utf8", env: { ...process.env, HOME: "/nonexistent", NO_COLOR: "1" }, timeout: 180_000 },
+      );
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("All checked files match the manifest.");
+      expect(r.stderr).toMatch(/read-only: nothing was written/);
     }
     expect(treeChecksum(ws)).toBe(before);
     // and the archive still verifies as its owner afterwards, with the run recorded

@@ -18,11 +18,13 @@ export const VERIFY_AT_OPTIONS = {
 export async function runVerifyAt(ctx: Context, values: { at?: string; download?: boolean; sample?: number; quick?: boolean; complete?: boolean }): Promise<number> {
   if (values.quick || values.complete) throw new ArchiveError("E_USAGE", "--quick and --complete belong to the full verify; --at and --sample always re-read files against the manifest");
   if (values.download && values.at === undefined) throw new ArchiveError("E_USAGE", "--download reads a remote copy: give it with --at REMOTE:PATH");
-  const ws = workspaceFor(ctx);
+  // a read-only archive (a backup disk, a mount) is checked all the same; only the records are skipped
+  const ws = workspaceFor(ctx, { readOnly: "auto" });
   try {
     const report = await checkCopy({
       workspace: ws.root,
       catalog: ws.catalog,
+      readOnly: ws.readOnly,
       cwd: ctx.opts.cwd,
       ...(values.at !== undefined ? { at: values.at } : {}),
       ...(values.download ? { download: true } : {}),
@@ -34,6 +36,7 @@ export async function runVerifyAt(ctx: Context, values: { at?: string; download?
     ctx.progress.clear();
     if (ctx.opts.json) ctx.out(JSON.stringify({ ...report, unprotected: protection.unprotected.length }, null, 2));
     else printCopyCheck(ctx, report, protection.unprotected);
+    if (ws.readOnly) ctx.err(`The archive at ${ws.root} is read-only: nothing was written (no hand-off proof or re-read times recorded).`);
     return report.ok ? EXIT.ok : EXIT.attention;
   } finally {
     ws.close();

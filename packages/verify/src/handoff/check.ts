@@ -31,6 +31,8 @@ export interface CopyCheckOptions {
   download?: boolean;
   /** Re-read about this percent of the files, least recently verified first. */
   samplePct?: number;
+  /** The workspace is read-only: check, but record nothing (no proof, no re-read times). */
+  readOnly?: boolean;
   threads?: number;
   onEvent?: OnEvent;
   signal?: AbortSignal;
@@ -90,11 +92,11 @@ export async function checkCopy(o: CopyCheckOptions): Promise<CopyCheckReport> {
   }
   const cmp = compare(expected, got, scope);
   const at = new Date().toISOString();
-  recordVerified(o.catalog, place, cmp.passed, at);
+  if (!o.readOnly) recordVerified(o.catalog, place, cmp.passed, at);
   const ok = !cmp.missing.length && !cmp.extra.length && !cmp.damaged.length && !cmp.unreadable.length;
   const checked = scope?.size ?? expected.size;
   const samplePct = o.samplePct ?? null;
-  if (ok && o.at) {
+  if (ok && o.at && !o.readOnly) {
     recordHandoff(o.catalog, { dest: dest.place, kind: dest.kind, verifiedAt: at, method, files: checked, bytes: cmp.bytes, manifestSha256: manifest.sha256, samplePct });
   }
   return {
@@ -112,7 +114,7 @@ export async function checkCopy(o: CopyCheckOptions): Promise<CopyCheckReport> {
     extra: cmp.extra,
     damaged: cmp.damaged,
     unreadable: cmp.unreadable,
-    recorded: ok && o.at !== undefined,
+    recorded: ok && o.at !== undefined && !o.readOnly,
     notes: notesFor(method, samplePct, checked, manifest.entries.size),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
