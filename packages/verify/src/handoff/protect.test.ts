@@ -1,4 +1,4 @@
-import { readFile, rm } from "node:fs/promises";
+import { chmod, readFile, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace, protectionSets, sha256File } from "@archive/core";
@@ -52,8 +52,13 @@ run("archive protect / archive repair (real par2)", () => {
     const a = join(root, ARCHIVE_FILES[0]![1]);
     const b = join(root, ARCHIVE_FILES[3]![1]);
     const want = [await readFile(a), await readFile(b)];
+    // outputs carry their capture time as mtime, and may be read-only: both come back with the bytes
+    const captured = new Date("2019-07-14T10:20:30Z");
+    await utimes(a, captured, captured);
+    await chmod(a, 0o444);
     await flipBit(a);
     await flipBit(b);
+    await utimes(a, captured, captured); // bit rot does not touch the times
     expect((await withWs((ws) => checkCopy({ workspace: root, catalog: ws.catalog }))).damaged).toHaveLength(2);
     const r = await withWs((ws) => repair({ workspace: root, catalog: ws.catalog }));
     expect(r.failed).toEqual([]);
@@ -61,6 +66,9 @@ run("archive protect / archive repair (real par2)", () => {
     expect(r.repaired.sort()).toEqual([ARCHIVE_FILES[0]![1], ARCHIVE_FILES[3]![1]].sort());
     expect((await readFile(a)).equals(want[0]!)).toBe(true);
     expect((await readFile(b)).equals(want[1]!)).toBe(true);
+    const st = await stat(a);
+    expect(st.mtime.toISOString()).toBe(captured.toISOString());
+    expect(st.mode & 0o777).toBe(0o444);
     const after = await withWs((ws) => checkCopy({ workspace: root, catalog: ws.catalog }));
     expect(after.ok, JSON.stringify(after.extra)).toBe(true);
   });

@@ -1,7 +1,8 @@
 // `archive repair`: find damaged and missing files by the manifest, repair them with par2 from the
 // sets that protect them, and accept a repair only when the file's SHA-256 equals the manifest's.
 import { existsSync } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
+import { chmod, mkdir, rename, stat, utimes } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   ArchiveError,
@@ -62,8 +63,10 @@ export async function repair(o: RepairOptions): Promise<RepairResult> {
       if (o.signal?.aborted) throw new ArchiveError("E_ABORTED", "stopped");
       result.sets.push(par2Rel);
       const before = new Set(files.flatMap((f) => backupNames(join(o.workspace, f)).filter(existsSync)));
+      const looks = await statsOf(o.workspace, files);
       const run = await par2Repair(join(o.workspace, par2Rel), o.workspace, o.signal);
       for (const f of files) await acceptRepair(o.workspace, f, manifest.get(f)!, run, pool, result);
+      await restoreLooks(o.workspace, files.filter((f) => result.repaired.includes(f)), looks);
       result.damagedCopies = (await stashBackups(o.workspace, files, before, stash)) ? stash : result.damagedCopies;
       onEvent({ kind: "progress", stage: "repair", done: result.sets.length, total: bySet.size });
     }
@@ -72,6 +75,29 @@ export async function repair(o: RepairOptions): Promise<RepairResult> {
   }
   result.ok = result.failed.length === 0;
   return { ...result, durationMs: Date.now() - started };
+}
+
+/** Mode and times of the damaged files as they were (bit rot keeps them; outputs carry the capture time as mtime). */
+async function statsOf(root: string, files: string[]): Promise<Map<string, Stats>> {
+  const looks = new Map<string, Stats>();
+  for (const f of files) {
+    try {
+      looks.set(f, await stat(join(root, f)));
+    } catch {
+      // missing: par2 recreates it with fresh times
+    }
+  }
+  return looks;
+}
+
+/** par2 writes a repaired file anew (mode 0644, mtime now): give it back the damaged file's mode and times. */
+async function restoreLooks(root: string, repaired: string[], looks: Map<string, Stats>): Promise<void> {
+  for (const f of repaired) {
+    const st = looks.get(f);
+    if (!st) continue;
+    await chmod(join(root, f), st.mode & 0o7777);
+    await utimes(join(root, f), st.atime, st.mtime);
+  }
 }
 
 async function manifestOf(root: string): Promise<Map<string, string>> {
