@@ -16,4 +16,5 @@ export * from "./verify.js";
 export * from "./report.js";
 export * from "./handoff.js";
 export * from "./listing.js";
+export * from "./ledger.js";
 export * from "./export.js";

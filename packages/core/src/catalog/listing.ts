@@ -8,8 +8,11 @@ import { WORKSPACE_PLACE } from "./handoff.js";
 import { listProblemsAndUnreadable } from "./problems.js";
 import type { UnresolvedRow } from "./schema.js";
 
-/** What became of a source item. */
-export type ListStatus = "archived" | "duplicate" | "deleted" | "unreadable" | "pending" | "excluded";
+/**
+ * What became of a source item. "unaccounted": the catalog holds a state no rule decides (a job
+ * status the archive does not know); it is listed and counted as such, never folded into another.
+ */
+export type ListStatus = "archived" | "duplicate" | "deleted" | "unreadable" | "pending" | "excluded" | "unaccounted";
 
 /** One source item as `archive list --json` prints it. */
 export interface ListEntry {
@@ -154,9 +157,35 @@ function verifiedAt(cat: Catalog, rel: string): string | null {
 }
 
 type Outcome = Pick<ListEntry, "status" | "output" | "duplicateOf" | "reason">;
+/** The columns `decide` reads. */
+type DecideRow = Pick<ItemListRow, "id" | "error" | "accepted_at" | "missing" | "deleted" | "export_csv" | "job_status" | "job_reason">;
 
-function decide(cat: Catalog, r: ItemListRow): Outcome {
+/** Job statuses `decide` has a rule for (schema.ts JobStatus, and no job). */
+const KNOWN_JOB_STATUS = new Set<string | null>([null, "pending", "done", "failed", "skipped"]);
+
+/**
+ * The status of every source item and walk entry, in one paged pass over a lean query (the same
+ * decisions as `listItems`, without its albums and outputs): what the ledger counts.
+ */
+export function* itemStatuses(cat: Catalog): IterableIterator<ListStatus> {
+  let after = 0;
+  for (;;) {
+    const rows = cat
+      .stmt(
+        `SELECT i.id, i.error, i.accepted_at, i.missing, i.deleted, ${exportCsvSql("i")} AS export_csv, j.status AS job_status, j.reason AS job_reason
+         FROM items i LEFT JOIN jobs j ON j.item_id = i.id WHERE i.id > ? ORDER BY i.id LIMIT ?`,
+      )
+      .all(after, PAGE) as DecideRow[];
+    if (!rows.length) break;
+    after = rows[rows.length - 1]!.id;
+    for (const r of rows) yield decide(cat, r).status;
+  }
+  for (const p of listProblemsAndUnreadable(cat)) if (p.kind !== "item") yield problemEntry(p).status;
+}
+
+function decide(cat: Catalog, r: DecideRow): Outcome {
   const none = { output: null, duplicateOf: null };
+  if (!KNOWN_JOB_STATUS.has(r.job_status)) return { status: "unaccounted", ...none, reason: `job status "${r.job_status}" is not one the archive knows` };
   if (r.export_csv && r.job_status === null) return { status: "excluded", ...none, reason: EXPORT_CSV_REASON };
   if (r.error) return { status: "unreadable", ...none, reason: r.error + acceptedNote(r.accepted_at) };
   if (r.missing) return { status: "excluded", ...none, reason: "no longer in the source" };
