@@ -18,6 +18,13 @@ interface PlanJson {
   albums: { name: string; files: number }[];
   weakCaptureTime: { files: number };
   scan: { read: number; unchanged: number; skipped: { path: string; reason: string }[]; csvProblems: { path: string; reason: string }[] };
+  ledger: { in: number; archived: number; duplicates: number; deleted: number; unreadable: number; pending: number; excluded: number; unaccounted: number; rowsWithoutFile: { csv: string; line: number; name: string }[]; rowsWithoutFileCount: number };
+}
+
+/** The ledger's statuses add up to what came in, with nothing unaccounted (what a user checks). */
+function expectBalanced(l: PlanJson["ledger"]): void {
+  expect(l.unaccounted).toBe(0);
+  expect(l.archived + l.duplicates + l.deleted + l.unreadable + l.pending + l.excluded).toBe(l.in);
 }
 
 async function plan(src: string, ws: string, extra: string[] = []): Promise<PlanJson> {
@@ -136,6 +143,12 @@ describe.skipIf(!real)("archive plan on the real fixtures", () => {
     expect(treeChecksum(real!)).toBe(before);
   });
 
+  it("the ledger accounts for every file: all pending before convert, the unreadable ones unreadable, 0 unaccounted", () => {
+    expectBalanced(first.ledger);
+    expect(first.ledger).toMatchObject({ in: first.totals.files, archived: 0, unreadable: 4, pending: first.totals.files - 4, excluded: 0, rowsWithoutFileCount: 0 });
+    expect(second.ledger).toEqual(first.ledger);
+  });
+
   it("prints batches and an estimate that add up", () => {
     expect(first.batches.reduce((n, b) => n + b.files, 0)).toBe(first.totals.files);
     expect(first.estimate.outputBytes).toBeGreaterThan(0);
@@ -161,6 +174,8 @@ describe.skipIf(!real)("archive plan on the real fixtures", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Live Photo pairs 3/);
     expect(r.stdout).toMatch(/Unreadable: 4 entries/);
+    const l = await plan(real!, ws);
+    expect(r.stdout).toContain(`Ledger: ${l.ledger.in} in = 0 archived + 0 duplicates + 0 deleted + ${l.ledger.unreadable} unreadable + ${l.ledger.pending} pending + ${l.ledger.excluded} excluded; 0 unaccounted`);
     expect(r.stdout).toMatch(/archive convert --year 2025/);
   });
 });
@@ -246,6 +261,13 @@ describe.skipIf(!haveFfmpeg)("Apple privacy-export layout", () => {
 
   it("takes album membership from Albums/*.csv (only names that exist, never a path)", () => {
     expect(p.albums).toEqual([{ name: "Holiday", files: 2 }]);
+  });
+
+  it("the ledger balances; the album row naming no file is listed", () => {
+    expectBalanced(p.ledger);
+    // 6 photos to convert, the 3 CSVs excluded as the export's metadata
+    expect(p.ledger).toMatchObject({ in: 9, pending: 6, excluded: 3, unreadable: 0 });
+    expect(p.ledger.rowsWithoutFile.map((o) => [o.line, o.name])).toEqual([[5, "IMG_9999.JPG"], [6, "broken,row"]]);
   });
 
   it("CSV files are catalogued as other, not unreadable", () => {

@@ -22,6 +22,26 @@ interface PlanJson {
     rowsWithoutFileCount: number;
     filesWithoutRowCount: number;
   } | null;
+  ledger: Ledger;
+}
+
+interface Ledger {
+  in: number;
+  archived: number;
+  duplicates: number;
+  deleted: number;
+  unreadable: number;
+  pending: number;
+  excluded: number;
+  unaccounted: number;
+  rowsWithoutFile: { csv: string; line: number; name: string }[];
+  rowsWithoutFileCount: number;
+}
+
+/** What a user checks in the ledger: the statuses add up to what came in, nothing unaccounted. */
+function expectBalanced(l: Ledger): void {
+  expect(l.unaccounted).toBe(0);
+  expect(l.archived + l.duplicates + l.deleted + l.unreadable + l.pending + l.excluded).toBe(l.in);
 }
 
 describe.skipIf(!real || !haveExiftool)("archive plan on Apple-export zip parts", () => {
@@ -73,6 +93,10 @@ describe.skipIf(!real || !haveExiftool)("archive plan on Apple-export zip parts"
     ]);
     expect(p.export?.rowsWithoutFile.map((o) => [o.line, o.name])).toEqual([[4, "IMG_0404.JPG"]]);
     expect(p.export?.filesWithoutRowCount).toBe(1); // the Recently Deleted one
+    expectBalanced(p.ledger);
+    // Recently Deleted; ../evil.jpg and the truncated part 3; the two Photo Details CSVs (the export's metadata)
+    expect(p.ledger).toMatchObject({ archived: 0, deleted: 1, unreadable: 2, excluded: 2, pending: p.ledger.in - 5 });
+    expect(p.ledger.rowsWithoutFile.map((o) => [o.line, o.name])).toEqual([[4, "IMG_0404.JPG"]]);
     const bad = p.unreadable.map((u) => `${u.path}: ${u.reason}`).join("\n");
     expect(bad).toMatch(/\.\.\/evil\.jpg: unsafe member name/);
     expect(bad).toMatch(/iCloud Photos Part 3 of 3\.zip: not a readable zip \(truncated or corrupt\?\)/);
@@ -103,6 +127,11 @@ describe.skipIf(!real || !haveExiftool)("archive plan on Apple-export zip parts"
     expect((await media()).filter((f) => f.includes("Recently Deleted"))).toEqual(["iCloud Photos Part 1 of 2.zip/iCloud Photos Part 1 of 2/Recently Deleted/IMG_2682.jpg"]);
     const v = await runArchive(["verify", "-C", ws, "--accept-unreadable"]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
+    const after = JSON.parse((await runArchive(["plan", "-C", ws, "--json"])).stdout) as PlanJson;
+    expectBalanced(after.ledger);
+    // both parts' media and the Recently Deleted one archived, ../evil.jpg accepted as unreadable, the CSVs excluded
+    expect(after.ledger).toMatchObject({ in: 7, archived: 4, duplicates: 0, deleted: 0, unreadable: 1, pending: 0, excluded: 2 });
+    expect(after.ledger.rowsWithoutFileCount).toBe(1);
     expect(await readdir(join(ws, ".archive/tmp"))).toEqual([]);
     for (const z of zips) expect(sha(await readFile(z)), z).toBe(before.get(z));
   });

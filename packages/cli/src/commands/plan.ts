@@ -8,6 +8,7 @@ import {
   finishRun,
   isInside,
   latestCalibration,
+  ledgerLine,
   startRun,
   type Calibration,
   type ExifTool,
@@ -137,7 +138,7 @@ function listed(title: string, items: readonly PathReason[], more: string): stri
 }
 
 function printPlan(ctx: Context, r: PlanRunSummary): void {
-  ctx.out([...overview(r), ...toConvert(r), ...problems(r), ...batches(r)].join("\n"));
+  ctx.out([...overview(r), ...ledgerLines(r), ...toConvert(r), ...problems(r), ...batches(r)].join("\n"));
 }
 
 function overview(r: PlanRunSummary): string[] {
@@ -166,8 +167,19 @@ function overview(r: PlanRunSummary): string[] {
   );
   if (r.albums.length) lines.push(`  Albums: ${r.albums.map((a) => `${a.name} (${a.files})`).join(", ")}`);
   for (const p of r.export?.parts ?? []) lines.push(`  Apple export part "${p.label}": ${p.files} files, ${p.csvNamed} named by its CSV, ${p.deleted} deleted, ${p.favorites} favorites, ${p.hidden} hidden`);
-  if (r.export?.rowsWithoutFileCount) lines.push(`  CSV rows naming no file: ${r.export.rowsWithoutFileCount} (${r.export.rowsWithoutFile.slice(0, 5).map((o) => o.name).join(", ")}${r.export.rowsWithoutFileCount > 5 ? ", ..." : ""}; --json lists them)`);
   if (r.export?.filesWithoutRowCount) lines.push(`  Photos/videos no Photo Details row names: ${r.export.filesWithoutRowCount} (--json lists them)`);
+  return lines;
+}
+
+/** Every item accounted for (issue 10): the ledger line, and the Apple CSV rows that name no file. */
+function ledgerLines(r: PlanRunSummary): string[] {
+  const l = r.ledger;
+  const lines = ["", kleur.bold(l.unaccounted ? kleur.red(ledgerLine(l)) : ledgerLine(l))];
+  if (l.unaccounted) lines.push(`  ${l.unaccounted} items have no status the archive can decide: archive list shows them as "unaccounted"`);
+  if (!l.rowsWithoutFileCount) return lines;
+  lines.push(kleur.bold(kleur.yellow(`CSV rows naming no file: ${l.rowsWithoutFileCount}`)));
+  for (const o of l.rowsWithoutFile.slice(0, MAX_LISTED)) lines.push(`  ${o.csv}:${o.line} ${o.name}${o.detail ? ` (${o.detail})` : ""}`);
+  if (l.rowsWithoutFileCount > MAX_LISTED) lines.push(`  ... and ${l.rowsWithoutFileCount - MAX_LISTED} more (archive plan --json lists 1,000)`);
   return lines;
 }
 

@@ -5,6 +5,7 @@
 // the real interface, moved here from the package (and re-exported there if convenient).
 
 import type { ExportLedger } from "./export.js";
+import type { Ledger } from "./ledger.js";
 
 /** Summaries by command name. */
 export interface RunSummaries {
@@ -126,6 +127,8 @@ export interface PlanSummary {
   albums: { name: string; files: number }[];
   /** Apple export parts and what does not join up (CSV rows without a file, files without a row); null without an export. */
   export: ExportLedger | null;
+  /** Items in = archived + duplicates + deleted + unreadable + pending + excluded, 0 unaccounted; CSV rows without a file. */
+  ledger: Ledger;
   /** Files that cannot be archived and what the walk could not read (unreadable folders, broken links, vanished files). */
   unreadable: PathReason[];
   /** What the walk skipped on purpose and does not archive: folder links, FIFOs/devices, names that are not UTF-8. */
