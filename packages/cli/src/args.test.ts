@@ -113,3 +113,14 @@ describe("the value checks", () => {
     expect(usageError(() => checkPositionals(["x"], undefined))).toMatch(/takes options only/);
   });
 });
+
+describe("parseArgs messages, said plainly", () => {
+  it.each([
+    ["an option without its value before another option", ["--album", "-C", "ws"], /^--album needs a value/],
+    ["an option without its value at the end", ["--album"], /^--album needs a value$/],
+    ["an unknown option", ["--bogus"], /^unknown option --bogus$/],
+  ])("%s", (_label, argv, want) => {
+    expect(() => parseCommandLine(argv, { album: { kind: "string", help: "x" } })).toThrow(want);
+  });
+});
+

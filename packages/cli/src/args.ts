@@ -137,6 +137,18 @@ export interface ParsedLine {
  * unknown options, bad values, stray or missing positionals are usage errors (ArchiveError E_USAGE).
  * With --help, values are not checked (help must always work).
  */
+/** node's parseArgs messages, said plainly: a missing value and an unknown option name the flag. */
+export function parseArgsMessage(raw: string): string {
+  const msg = raw.replace(/^ERR_PARSE_ARGS_[A-Z_]+: /, "");
+  const ambiguous = /^Option '(-[^' ]+)(?: <value>)?' argument is ambiguous/.exec(msg);
+  if (ambiguous) return `${ambiguous[1]} needs a value (the next word starts with "-"; write ${ambiguous[1]}=VALUE for a value that does)`;
+  const missing = /^Option '(-[^' ]+)(?: <value>)?' argument missing/.exec(msg);
+  if (missing) return `${missing[1]} needs a value`;
+  const unknown = /^Unknown option '([^']+)'/.exec(msg);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  return msg.split("\n")[0]!;
+}
+
 export function parseCommandLine(argv: readonly string[], options: Options, args?: ArgsSpec): ParsedLine {
   const all: Options = { ...GLOBAL_OPTIONS, ...options };
   const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
@@ -151,7 +163,7 @@ export function parseCommandLine(argv: readonly string[], options: Options, args
   try {
     parsed = parseArgs({ args: glueNegativeValues(argv, all), options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
-    throw usage(String(err instanceof Error ? err.message : err).replace(/^ERR_PARSE_ARGS_[A-Z_]+: /, ""));
+    throw usage(parseArgsMessage(String(err instanceof Error ? err.message : err)));
   }
   const raw = parsed.values as Record<string, unknown>;
   if (raw.help === true) return { values: raw, args: parsed.positionals };
