@@ -1,17 +1,8 @@
-import type { Catalog, ConvertCalibration, ExifTool, OnEvent, PathReason } from "@archive/core";
+import type { Catalog, ConvertCalibration, ExifTool, JobSelection, OnEvent, PathReason } from "@archive/core";
 import type { Layout } from "./layout.js";
 
-/** Which items to convert; Live Photo partners, edits and sidecars always follow their item. */
-export interface ConvertFilter {
-  year?: number;
-  /** Inclusive capture dates, "YYYY-MM-DD", in each item's own local time. */
-  from?: string;
-  to?: string;
-  kind?: "photo" | "video" | "live";
-  album?: string;
-  /** Also items an Apple export lists as deleted (not converted by default). */
-  includeDeleted?: boolean;
-}
+/** Which items to convert (the catalog's selection, less `--redo`'s item list); Live Photo partners, edits and sidecars always follow their item. */
+export type ConvertFilter = Omit<JobSelection, "itemIds">;
 
 export interface ConvertOptions {
   /** Workspace root; outputs go under converted/ (and originals/). */
