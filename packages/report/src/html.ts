@@ -1,7 +1,8 @@
 import { formatBytes } from "@archive/core";
-import type { BytesRow, DuplicateSummary, JobCounts, MonthCount, ReportFailure, RunSummaries, SampleItem, UnresolvedRow } from "@archive/core";
+import type { BytesRow, DuplicateSummary, JobCounts, Ledger, MonthCount, ReportFailure, RunSummaries, SampleItem, UnresolvedRow } from "@archive/core";
 import type { Thumb, ThumbPair } from "./thumbs.js";
 import { handoffSection, type HandoffData } from "./handoff.js";
+import { ledgerSection } from "./ledger.js";
 
 /** Everything the page shows, already aggregated. */
 export interface ReportData {
@@ -20,6 +21,8 @@ export interface ReportData {
   /** Unreadable and skipped source entries: unresolved ones keep the archive from being ready; accepted ones are named too. */
   unresolved?: { list: UnresolvedRow[]; unresolved: number; accepted: number };
   duplicates: DuplicateSummary;
+  /** Items in = archived + duplicates + ... + excluded, 0 unaccounted; CSV rows naming no file (issue 10). */
+  ledger?: Ledger;
   /** Copies elsewhere with their proofs, scrubbing, PAR2 protection (issue 11). */
   handoff?: HandoffData;
   sample: { item: SampleItem; thumbs: ThumbPair }[];
@@ -257,6 +260,9 @@ ${barTable(d.bytesByYear, "year", "bytes-year")}
 
 <h2>Plan</h2>
 ${planSection(d.plan)}
+
+<h2>Accounting</h2>
+${ledgerSection(d.ledger, esc)}
 
 <h2>Conversion</h2>
 ${convertSection(d)}

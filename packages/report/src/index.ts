@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   countUnresolved,
   lastRun,
+  ledger,
   listProblemsAndUnreadable,
   reportBytesByKind,
   reportBytesByYear,
@@ -151,6 +152,7 @@ function gather(cat: Catalog, root: string, maxFailures: number): Omit<ReportDat
     failures: withVerifyFailures(reportFailures(cat, maxFailures), verify?.summary ?? null),
     unresolved: unresolvedOf(cat, maxFailures),
     duplicates: reportDuplicates(cat),
+    ledger: ledger(cat, maxFailures),
     handoff: gatherHandoff(cat),
   };
 }
