@@ -9,6 +9,7 @@ import {
   isoFromAppleHeadroom,
   isoFromTmap,
   jpegWithSegments,
+  mergeOrganisationXmp,
   patchExif,
   tiffFromHeifExif,
   ultraHdrJpeg,
@@ -16,6 +17,7 @@ import {
   type HeifDecoder,
   type HeifGainMap,
   type HeifMetadataBlocks,
+  type ItemOrganisationXmp,
   type JpegFacts,
 } from "@archive/core";
 
@@ -38,6 +40,8 @@ export interface PhotoOptions {
   quality: number;
   /** Keep an HDR gain map (default true); false writes the SDR base image only. */
   hdr?: boolean;
+  /** The export's organisation (favorite, albums, hidden, CSV date), merged into the XMP packet. */
+  organisation?: ItemOrganisationXmp | null;
 }
 
 /**
@@ -120,7 +124,7 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
   const sourceOrientation = exif ? exifOrientationOf(asBuf(blocks.exif)!) : null;
   const segments: Buffer[] = [];
   if (exif) tryPush(segments, "EXIF", warnings, () => exifSegment(exif));
-  const xmp = asBuf(blocks.xmp);
+  const xmp = xmpFor(asBuf(blocks.xmp), opts.organisation ?? null, warnings);
   if (xmp) tryPush(segments, "XMP", warnings, () => xmpSegment(xmp));
   if (r.icc) tryPush(segments, "ICC profile", warnings, () => iccSegments(r.icc!));
   const meta = gm ? gainMapMetadata(gm, exif, warnings) : null;
@@ -146,6 +150,14 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
   }
   if (r.topLevelImages > 1) warnings.push(`${r.topLevelImages} images in the file; the primary one was converted`);
   return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs, images: r.topLevelImages };
+}
+
+/** The source's XMP packet as it is, or with the organisation added (a new packet when it has none). */
+function xmpFor(source: Buffer | null, org: ItemOrganisationXmp | null, warnings: string[]): Buffer | null {
+  if (!org) return source;
+  const m = mergeOrganisationXmp(source, org);
+  warnings.push(...m.warnings);
+  return m.packet;
 }
 
 function exifOrientationOf(item: Buffer): number | null {

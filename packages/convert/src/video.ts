@@ -1,5 +1,5 @@
-import type { ExifTool, FfprobeOutput, FfprobeStream } from "@archive/core";
-import { execTool, ffprobeJson, isHdrStream, streamRotation } from "@archive/core";
+import type { ExifTool, FfprobeOutput, FfprobeStream, ItemOrganisationXmp } from "@archive/core";
+import { execTool, ffprobeJson, hierarchicalSubjects, isHdrStream, streamRotation } from "@archive/core";
 
 export interface VideoTools {
   ffmpeg: string;
@@ -96,6 +96,23 @@ export function probeDuration(p: FfprobeOutput): number {
 }
 
 /**
+ * The export's organisation as XMP tags for exiftool: Rating 5 for a favorite, album names as
+ * keywords and Lightroom hierarchical keywords, the CSV date. (Hidden is in the catalog and
+ * `archive list` only: exiftool writes no tag of our own namespace without a config file.)
+ */
+function videoXmpTags(o: ItemOrganisationXmp | null): Record<string, unknown> {
+  if (!o) return {};
+  const tags: Record<string, unknown> = {};
+  if (o.favorite) tags["XMP-xmp:Rating"] = 5;
+  if (o.collections.length) {
+    tags["XMP-dc:Subject"] = [...new Set(o.collections.map((c) => c.name))];
+    tags["XMP-lr:HierarchicalSubject"] = hierarchicalSubjects(o);
+  }
+  if (o.csvDate) tags["XMP-photoshop:DateCreated"] = `${o.csvDate.local}${o.csvDate.offset ?? ""}`;
+  return tags;
+}
+
+/**
  * Any video -> H.264 yuv420p MP4 with AAC audio in `tmpOut`: rotation applied once (ffmpeg's
  * autorotate), HDR tone-mapped, then the Apple QuickTime keys (creation date with offset,
  * ISO6709 location, make/model, Live Photo content identifier) and CreateDate written back
@@ -107,6 +124,7 @@ export async function convertVideo(
   src: string,
   tmpOut: string,
   signal?: AbortSignal,
+  organisation?: ItemOrganisationXmp | null,
 ): Promise<VideoOutcome> {
   const started = Date.now();
   const probe = await ffprobeJson(tools.ffprobe, src);
@@ -124,7 +142,7 @@ export async function convertVideo(
     warnings.push("wide-gamut colour conversion failed in this ffmpeg; colours kept as encoded");
     await execTool(tools.ffmpeg, ffmpegArgs(src, tmpOut, "format=yuv420p", a?.codec_name), { timeoutMs, ...(signal ? { signal } : {}) });
   }
-  await exiftool.write(tmpOut, {}, {
+  await exiftool.write(tmpOut, videoXmpTags(organisation ?? null) as never, {
     writeArgs: ["-overwrite_original", "-tagsFromFile", src, "-Keys:All", "-QuickTime:CreateDate", "-QuickTime:ModifyDate", "-UserData:All"],
   } as never);
   const out = await ffprobeJson(tools.ffprobe, tmpOut);

@@ -1,7 +1,17 @@
 import { constants as fsc } from "node:fs";
 import { copyFile, link, stat } from "node:fs/promises";
 import { posix } from "node:path";
-import { insideWorkspace, setMtime, writeAtomically, type ConvertItemRow } from "@archive/core";
+import {
+  hasOrganisation,
+  insideWorkspace,
+  itemCsvCapture,
+  itemOrganisation,
+  setMtime,
+  writeAtomically,
+  writeOrganisationSidecar,
+  type ConvertItemRow,
+  type ItemOrganisationXmp,
+} from "@archive/core";
 import { sourceOf, type RunContext } from "./context.js";
 import { outputDir } from "./layout.js";
 import { convertHeif } from "./photo.js";
@@ -46,7 +56,9 @@ async function produce(ctx: RunContext, it: ConvertItemRow, action: Written["act
 }
 
 async function produceVideo(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
-  const v = await convertVideo(ctx.video!, ctx.exiftool, src, tmp, ctx.signal);
+  const organisation = organisationOf(ctx, it);
+  const v = await convertVideo(ctx.video!, ctx.exiftool, src, tmp, ctx.signal, organisation);
+  if (organisation) w.params.organisationXmp = true;
   w.warnings.push(...v.warnings);
   Object.assign(w.params, { codec: "h264", crf: 20, preset: "veryfast", hdrToneMapped: v.hdr });
   if (it.width && it.height && (v.width !== it.width || v.height !== it.height)) {
@@ -55,8 +67,17 @@ async function produceVideo(ctx: RunContext, it: ConvertItemRow, src: string, tm
   w.encode = { seconds: v.encodeSeconds, duration: v.sourceDuration };
 }
 
+/** The export's organisation of an item (favorite, hidden, albums, the CSV date), or null when it has none. */
+export function organisationOf(ctx: RunContext, it: ConvertItemRow): ItemOrganisationXmp | null {
+  const o = itemOrganisation(ctx.catalog, it.id);
+  const org: ItemOrganisationXmp = { favorite: o.favorite, hidden: o.hidden, collections: o.collections, csvDate: itemCsvCapture(ctx.catalog, it.id) };
+  return hasOrganisation(org) ? org : null;
+}
+
 async function producePhoto(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
-  const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr });
+  const organisation = organisationOf(ctx, it);
+  const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr, organisation });
+  if (organisation) w.params.organisationXmp = true;
   w.warnings.push(...p.warnings);
   Object.assign(w.params, { quality: ctx.quality, icc: p.icc, gainMap: p.gainMap });
   // a spatial photo's second eye (or any further top-level image) is not in the JPEG: nothing may be lost
@@ -96,6 +117,7 @@ export async function writeOutput(
   w.sha256 = (await ctx.hashes.hash(finalAbs)).sha256;
   ctx.cache.store(out.rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, w.sha256);
   if (action === "convert" && (ctx.keepOriginals || w.mustKeepOriginal)) await keepOriginalOf(ctx, it, out, w);
+  if (w.action !== "convert") await sidecarOf(ctx, it, out.rel, w);
   if (w.warnings.length) w.params.warnings = w.warnings;
   return w;
 }
@@ -112,4 +134,18 @@ async function keepOriginalOf(ctx: RunContext, it: ConvertItemRow, out: { stem: 
     w.params.originalKept = w.mustKeepOriginal;
     w.originalKept = { rel, reason: w.mustKeepOriginal };
   }
+}
+
+/**
+ * A byte-exact copy (or link) is never modified: the item's organisation goes into `NAME.EXT.xmp`
+ * beside it, recorded in the job (`params.sidecar`, `params.sidecarSha256`) so the manifest lists it.
+ */
+async function sidecarOf(ctx: RunContext, it: ConvertItemRow, rel: string, w: Written): Promise<void> {
+  const org = organisationOf(ctx, it);
+  if (!org) return;
+  const abs = await writeOrganisationSidecar(insideWorkspace(ctx.root, rel), org);
+  const st = await stat(abs);
+  const sha = (await ctx.hashes.hash(abs)).sha256;
+  ctx.cache.store(`${rel}.xmp`, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, sha);
+  Object.assign(w.params, { sidecar: `${rel}.xmp`, sidecarSha256: sha });
 }

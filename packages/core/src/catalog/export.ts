@@ -263,6 +263,17 @@ export function itemOrganisation(cat: Catalog, itemId: number): ItemOrganisation
   return { favorite: r?.favorite === 1, hidden: r?.hidden === 1, deleted: r?.deleted === 1, collections };
 }
 
+/** The capture time Apple's CSV gave an item whose file records no date of its own, else null. */
+export function itemCsvCapture(cat: Catalog, itemId: number): CaptureTime | null {
+  const r = cat
+    .stmt(
+      `SELECT capture_local AS local, capture_offset AS offset, capture_utc_ms AS utcMs, capture_year AS year,
+       capture_month AS month FROM items WHERE id = ? AND capture_source = 'csv' AND capture_local IS NOT NULL`,
+    )
+    .get(itemId) as CaptureTime | undefined;
+  return r ?? null;
+}
+
 /** The export's accounting for plan and report: parts, and what does not join up. */
 export interface ExportLedger {
   parts: ExportPartSummary[];

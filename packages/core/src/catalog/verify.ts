@@ -11,6 +11,8 @@ import type { ArchivedOutputRow, CompletenessRow, LiveMemberRow, ParityRow } fro
  * original kept with --keep-originals (`params.original`), whose hash is the job's
  * `params.originalSha256` when recorded, else the source item's SHA-256 while the job still
  * describes the source's current content (duplicates.ts rule; the original is a copy of it).
+ * The organisation sidecar written beside a byte-exact copy (`params.sidecar`, hashed as
+ * `params.sidecarSha256`) is the archive's too.
  * `sha256` is null where the journal recorded no hash (a job written by an older version).
  * Older outputs kept when a source changed after it was archived (`kept_outputs`) keep their lines.
  */
@@ -28,10 +30,16 @@ export function archivedOutputs(cat: Catalog): IterableIterator<ArchivedOutputRo
          FROM jobs j JOIN items i ON i.id = j.item_id
          WHERE j.status = 'done' AND json_valid(j.params) AND typeof(json_extract(j.params, '$.original')) = 'text'
          UNION ALL
+         SELECT json_extract(j.params, '$.sidecar'), j.item_id, lower(json_extract(j.params, '$.sidecarSha256')), NULL
+         FROM jobs j WHERE j.status = 'done' AND json_valid(j.params) AND typeof(json_extract(j.params, '$.sidecar')) = 'text'
+         UNION ALL
          SELECT k.output_rel, k.item_id, lower(k.output_sha256), k.output_size FROM kept_outputs k
          UNION ALL
          SELECT json_extract(k.params, '$.original'), k.item_id, lower(json_extract(k.params, '$.originalSha256')), NULL
-         FROM kept_outputs k WHERE json_valid(k.params) AND typeof(json_extract(k.params, '$.original')) = 'text')
+         FROM kept_outputs k WHERE json_valid(k.params) AND typeof(json_extract(k.params, '$.original')) = 'text'
+         UNION ALL
+         SELECT json_extract(k.params, '$.sidecar'), k.item_id, lower(json_extract(k.params, '$.sidecarSha256')), NULL
+         FROM kept_outputs k WHERE json_valid(k.params) AND typeof(json_extract(k.params, '$.sidecar')) = 'text')
        ORDER BY rel`,
     )
     .iterate() as IterableIterator<ArchivedOutputRow>;

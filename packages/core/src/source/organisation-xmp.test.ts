@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { hasTool, tempDir } from "../../../../test/support.js";
 import { parseCaptureTime } from "../time.js";
-import { hierarchicalSubjects, organisationXmp, writeOrganisationSidecar } from "./organisation-xmp.js";
+import { hierarchicalSubjects, mergeOrganisationXmp, organisationXmp, writeOrganisationSidecar } from "./organisation-xmp.js";
 
 const haveExiftool = await hasTool("exiftool", ["-ver"]);
 const run = promisify(execFile);
@@ -39,5 +39,22 @@ describe("the export's organisation as XMP", () => {
       DateTimeOriginal: "2022:06:04 12:11:00+00:00",
       Hidden: true,
     });
+  });
+
+  it("merges into a packet as a second rdf:Description, every other byte kept; a rating already there stays", () => {
+    const src = Buffer.from(
+      `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">` +
+        `<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="2" xmp:CreatorTool="18.5"/>` +
+        `</rdf:RDF></x:xmpmeta>      `,
+    );
+    const end = src.indexOf("</rdf:RDF>");
+    const m = mergeOrganisationXmp(src, org);
+    expect(m.packet.subarray(0, end).equals(src.subarray(0, end))).toBe(true);
+    expect(m.packet.subarray(m.packet.length - (src.length - end)).equals(src.subarray(end))).toBe(true);
+    const added = m.packet.subarray(end, m.packet.length - (src.length - end)).toString();
+    expect(added).not.toContain("xmp:Rating");
+    expect(added).toContain("<rdf:li>Albums|Vacation &amp; &lt;Beach&gt;</rdf:li>");
+    expect(m.warnings).toEqual(["the source's XMP already has a rating: kept, the favorite's Rating 5 is not written"]);
+    expect(mergeOrganisationXmp(null, org).packet.toString()).toBe(organisationXmp(org));
   });
 });

@@ -46,24 +46,55 @@ function xmpDate(c: CaptureTime): string {
   return `${c.local}${c.offset ?? ""}`;
 }
 
-/** A complete XMP packet (a sidecar's whole content) for the item's organisation. */
-export function organisationXmp(o: ItemOrganisationXmp): string {
+/** The rdf:Description holding the item's organisation (`skip`: properties the packet already has). */
+function organisationDescription(o: ItemOrganisationXmp, skip: { rating?: boolean; subjects?: boolean } = {}): string {
   const attrs = [
-    o.favorite ? ` xmp:Rating="5"` : "",
+    o.favorite && !skip.rating ? ` xmp:Rating="5"` : "",
     o.hidden ? ` archive:Hidden="True"` : "",
     o.csvDate ? ` exif:DateTimeOriginal="${esc(xmpDate(o.csvDate))}" photoshop:DateCreated="${esc(xmpDate(o.csvDate))}"` : "",
   ].join("");
-  const names = [...new Set(o.collections.map((c) => c.name))];
+  const names = skip.subjects ? [] : [...new Set(o.collections.map((c) => c.name))];
   return (
-    `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>\n` +
-    `<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n` +
     `  <rdf:Description rdf:about=""\n    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n    xmlns:dc="http://purl.org/dc/elements/1.1/"\n` +
     `    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"\n    xmlns:exif="http://ns.adobe.com/exif/1.0/"\n` +
     `    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"\n    xmlns:archive="${ARCHIVE_XMP_NS}"${attrs}>\n` +
     bag("dc:subject", names) +
-    bag("lr:hierarchicalSubject", hierarchicalSubjects(o)) +
-    `  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>\n`
+    bag("lr:hierarchicalSubject", skip.subjects ? [] : hierarchicalSubjects(o)) +
+    `  </rdf:Description>\n`
   );
+}
+
+/** A complete XMP packet (a sidecar's whole content) for the item's organisation. */
+export function organisationXmp(o: ItemOrganisationXmp): string {
+  return (
+    `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>\n` +
+    `<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n` +
+    organisationDescription(o) +
+    ` </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>\n`
+  );
+}
+
+/** A property the source's packet already sets (element or attribute form, any prefix-free match). */
+const hasProperty = (text: string, prefix: string, local: string) => new RegExp(`[<\\s]${prefix}:${local}[\\s>=/]`).test(text);
+
+/**
+ * The source's XMP packet with the organisation added as a second rdf:Description in its rdf:RDF
+ * (every other byte of the packet stays as it was), or a new packet when the source has none.
+ * A property the source already sets (a rating, keywords) is left as the source has it, with a warning.
+ */
+export function mergeOrganisationXmp(packet: Buffer | null, o: ItemOrganisationXmp): { packet: Buffer; warnings: string[] } {
+  if (!packet) return { packet: Buffer.from(organisationXmp(o), "utf8"), warnings: [] };
+  const text = packet.toString("utf8");
+  const end = text.lastIndexOf("</rdf:RDF>");
+  if (end < 0) return { packet, warnings: ["the source's XMP packet has no rdf:RDF: the library's organisation is not added to it"] };
+  const warnings: string[] = [];
+  const rating = o.favorite && hasProperty(text, "xmp", "Rating");
+  const subjects = o.collections.length > 0 && (hasProperty(text, "dc", "subject") || hasProperty(text, "lr", "hierarchicalSubject"));
+  if (rating) warnings.push("the source's XMP already has a rating: kept, the favorite's Rating 5 is not written");
+  if (subjects) warnings.push("the source's XMP already has keywords: kept, the album names are not added");
+  const desc = organisationDescription(o, { rating, subjects });
+  const at = Buffer.byteLength(text.slice(0, end), "utf8");
+  return { packet: Buffer.concat([packet.subarray(0, at), Buffer.from(desc, "utf8"), packet.subarray(at)]), warnings };
 }
 
 /** Write the sidecar `<file>.xmp` beside an output (atomically: temp name, then rename). */
