@@ -88,6 +88,18 @@ describe.skipIf(!haveReal)("archive report on the real fixtures", () => {
     expect(second.thumbsCached).toBe(first.sampled * 2);
   });
 
+  it("the Accounting section's ledger adds up with 0 unaccounted, part of the library archived, the rest pending", async () => {
+    const html = await readFile(first.file, "utf8");
+    const m = /Ledger: (\d+) in = (\d+) archived \+ (\d+) duplicates \+ (\d+) deleted \+ (\d+) unreadable \+ (\d+) pending \+ (\d+) excluded; (\d+) unaccounted/.exec(html);
+    expect(m, "the ledger line is on the page").not.toBeNull();
+    const [total, archived, dups, deleted, unreadable, pending, excluded, unaccounted] = m!.slice(1).map(Number) as number[];
+    expect(unaccounted).toBe(0);
+    expect(archived! + dups! + deleted! + unreadable! + pending! + excluded!).toBe(total);
+    expect(archived).toBeGreaterThan(0); // 2023 and the corrupt files' year were converted
+    expect(pending).toBeGreaterThan(0); // the other years were not
+    expect(unreadable).toBe(4);
+  });
+
   it("names each photo's ICC profile as exiftool reads it from the source and the archived file (QA: every card said 'ICC none')", async () => {
     const html = await readFile(first.file, "utf8");
     const cards = [...html.matchAll(/<div class="card" data-item="([^"]+)" data-kind="photo"[\s\S]*?alt="archived ([^"]+)"[\s\S]*?data-icc="([^"]+)"/g)];
