@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Ledger } from "@archive/core";
 import { hasTool, realFixtures, runArchive, tempDir } from "../../../test/support.js";
 import { patchName, writeZip } from "../../../test/zips.js";
 
@@ -25,18 +26,6 @@ interface PlanJson {
   ledger: Ledger;
 }
 
-interface Ledger {
-  in: number;
-  archived: number;
-  duplicates: number;
-  deleted: number;
-  unreadable: number;
-  pending: number;
-  excluded: number;
-  unaccounted: number;
-  rowsWithoutFile: { csv: string; line: number; name: string }[];
-  rowsWithoutFileCount: number;
-}
 
 /** What a user checks in the ledger: the statuses add up to what came in, nothing unaccounted. */
 function expectBalanced(l: Ledger): void {

@@ -6,6 +6,7 @@
 
 import type { ExportLedger } from "./export.js";
 import type { Ledger } from "./ledger.js";
+import type { NewContent } from "./schema.js";
 
 /** Summaries by command name. */
 export interface RunSummaries {
@@ -158,19 +159,8 @@ export interface PlanScanFacts {
   durationMs: number;
 }
 
-/** How much of the library is new content for the archive (dedupe's `newContentCount`). */
-export interface NewContentSummary {
-  files: number;
-  archived: number;
-  alreadyArchivedContent: number;
-  duplicates: number;
-  newFiles: number;
-  newBytes: number;
-  unhashed: number;
-}
-
 /** `archive plan`: what the run record keeps. */
-export type PlanRunSummary = PlanSummary & { scan: PlanScanFacts; newContent: NewContentSummary | null };
+export type PlanRunSummary = PlanSummary & { scan: PlanScanFacts; newContent: NewContent | null };
 
 /** One scan of one source (the `scan` run record). */
 export interface ScanSummary {
