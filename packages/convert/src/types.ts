@@ -1,4 +1,6 @@
-import type { Catalog, ConvertCalibration, ExifTool, JobSelection, OnEvent, PathReason } from "@archive/core";
+import type { Catalog, ConvertCalibration, ExifTool, JobSelection, OnEvent, PathReason, RedoneOutput } from "@archive/core";
+
+export type { RedoneOutput };
 import type { Layout } from "./layout.js";
 
 /** Which items to convert (the catalog's selection, less `--redo`'s item list); Live Photo partners, edits and sidecars always follow their item. */
@@ -41,17 +43,6 @@ export interface PlannedItem {
   reason?: string;
 }
 
-/** An output `--redo` replaced: what the journal held before. */
-export interface RedoneOutput {
-  path: string;
-  output: string;
-  /** The SHA-256 the journal recorded for the replaced output (null if none). */
-  replacedSha256: string | null;
-  /** The SHA-256 of the file actually replaced (what was on disk; null if it was missing). */
-  foundSha256: string | null;
-  /** When the replaced output had been journalled. */
-  replacedAt: string | null;
-}
 
 /** A source whose content changed after it was archived: its old output is kept, the new content archived beside it. */
 export interface ChangedSource {

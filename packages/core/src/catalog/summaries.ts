@@ -187,6 +187,18 @@ export interface ConvertCalibration {
   measuredAt: string;
 }
 
+/** An output replaced by `convert --redo`. */
+export interface RedoneOutput {
+  path: string;
+  output: string;
+  /** The SHA-256 the journal recorded for the replaced output (null if none). */
+  replacedSha256: string | null;
+  /** The SHA-256 of the file actually replaced (null if it was missing; absent in run records written before it was kept). */
+  foundSha256?: string | null;
+  /** When the replaced output had been journalled. */
+  replacedAt: string | null;
+}
+
 /** `archive convert`: counts per outcome, what --redo replaced, and the calibration it measured. */
 export interface ConvertSummary {
   selected: number;
@@ -208,7 +220,7 @@ export interface ConvertSummary {
   /** Byte-exact originals kept because the conversion cannot hold everything (multi-image HEIF). */
   originalsKept?: number;
   /** Outputs replaced by `convert --redo`, with the hash each replaced. */
-  redone: { path: string; output: string; replacedSha256: string | null; foundSha256?: string | null; replacedAt: string | null }[];
+  redone: RedoneOutput[];
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
