@@ -5,6 +5,8 @@ import { posix } from "node:path";
 import type { CaptureSource, CaptureTime, ExifTool, ItemRecord, MediaMeta, Probe } from "@archive/core";
 import {
   SNIFF_BYTES,
+  boxes,
+  fourcc,
   captureFromName,
   captureFromUtc,
   extensionMismatch,
@@ -31,17 +33,24 @@ async function readHead(path: string, size: number): Promise<Buffer> {
     const buf = Buffer.alloc(Math.min(SNIFF_BYTES, size));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const head = buf.subarray(0, bytesRead);
-    if (head.length < 16 || head.toString("latin1", 4, 8) !== "ftyp") return head;
-    const ftyp = head.readUInt32BE(0);
-    if (ftyp + 8 > head.length || head.toString("latin1", ftyp + 4, ftyp + 8) !== "meta") return head;
-    const need = ftyp + head.readUInt32BE(ftyp);
-    if (need <= head.length || need > Math.min(size, MAX_META)) return head;
+    if (head.length < 16 || fourcc(head, 4) !== "ftyp") return head;
+    const need = metaEnd(head);
+    if (need === null || need <= head.length || need > Math.min(size, MAX_META)) return head;
     const big = Buffer.alloc(need);
     const r = await fh.read(big, 0, need, 0);
     return big.subarray(0, r.bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+/** Where the top-level `meta` box ends (it may run past the head), or null when there is none before the media data. */
+function metaEnd(head: Buffer): number | null {
+  for (const box of boxes(head, 0, head.length)) {
+    if (box.type === "meta") return box.end;
+    if (box.type === "mdat") return null;
+  }
+  return null;
 }
 
 /** The TIFF block of a HEIF's Exif item, from the head already read or one positional read. */
