@@ -4,25 +4,14 @@
 // second line on Linux) each child's pid is recorded beside the workspace lock, and the next run
 // that takes over a dead owner's lock kills what is still running from that list.
 import { appendFileSync, existsSync, readFileSync, unlinkSync } from "node:fs";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { toolExists, which } from "./which.js";
 
 let setprivPath: string | null | undefined;
 
 function findSetpriv(): string | null {
   if (setprivPath !== undefined) return setprivPath;
-  setprivPath = null;
-  if (process.platform !== "linux" || process.env.ARCHIVE_NO_PDEATHSIG === "1") return null;
-  for (const dir of ["/usr/bin", "/bin", ...(process.env.PATH ?? "").split(delimiter)]) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, "setpriv"), constants.X_OK);
-      setprivPath = join(dir, "setpriv");
-      break;
-    } catch {
-      // not here
-    }
-  }
+  const usable = process.platform === "linux" && process.env.ARCHIVE_NO_PDEATHSIG !== "1";
+  setprivPath = usable ? (which("setpriv") ?? (toolExists("/usr/bin/setpriv") ? "/usr/bin/setpriv" : null)) : null;
   return setprivPath;
 }
 
