@@ -49,6 +49,20 @@ function rng(seed: number): () => number {
   };
 }
 
+/**
+ * Where kill k lands. The schedule must leave work for every later kill: a run that finishes before
+ * its kill tests nothing (CI once ran out of work after 8 of 12 kills with a 3.8 s early delay).
+ * So early kills land 0.2-2.2 s after start-up, later ones wait for at most one more finished job
+ * and never for the last one, and the delay shrinks as the remaining work does.
+ */
+function killPoint(k: number, done: number, total: number, r: number): { afterDone: number; delayMs: number } {
+  if (k < 4) return { afterDone: 0, delayMs: Math.round(200 + r * 2000) };
+  const remaining = total - done;
+  const afterDone = remaining > 2 ? done + (k % 2) : done;
+  const span = remaining > 4 ? 1200 : remaining > 2 ? 700 : 300;
+  return { afterDone, delayMs: Math.round(r * span) };
+}
+
 interface KillPoint {
   afterDone: number;
   delayMs: number;
@@ -155,14 +169,13 @@ describe.skipIf(!real || !haveFfmpeg)("archive convert killed with SIGKILL resum
     const next = rng(seed);
     // 12 kill points (CRASH_KILLS to change; at least 10 must land while work is under way), alternating a power-cut style kill of the
     // whole process group with `kill -9` of node alone. The first few land at random moments from
-    // start-up on; later ones wait for one more finished job first, so every run makes progress
-    // and the kills also hit decode, encode, exiftool and ffmpeg mid-file.
+    // start-up on; later ones (see killPoint) wait for one more finished job first, so runs make
+    // progress and the kills also hit decode, encode, exiftool and ffmpeg mid-file.
     const killCount = Math.max(1, Number(process.env.CRASH_KILLS ?? 12));
     let done = 0;
     for (let k = 0; k < killCount; k++) {
       const scope: "group" | "node" = k % 2 === 0 ? "group" : "node";
-      const afterDone = k < 4 ? 0 : Math.min(done + (k % 2), SUBSET.length);
-      const delayMs = Math.round((k < 4 ? 300 : 0) + next() * (k < 4 ? 3500 : 2500));
+      const { afterDone, delayMs } = killPoint(k, done, SUBSET.length, next());
       const { exited, temps } = await convertAndKill(ws, afterDone, delayMs, scope);
       done = await journalMatchesDisk(ws);
       const unjournalled = await unjournalledFinalsAreWhole(ws);
