@@ -257,6 +257,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX kept_outputs_item ON kept_outputs(item_id);
   CREATE UNIQUE INDEX kept_outputs_output ON kept_outputs(lower(output_rel));
   `,
+  // Which plan first catalogued a source (1, 2, ...): the parts planned together form one
+  // export, and the newest export that holds an item's content decides the organisation
+  // (favorite, hidden, albums) written into its output. Sources from before: generation 0.
+  `
+  ALTER TABLE sources ADD COLUMN plan_gen INTEGER;
+  UPDATE sources SET plan_gen = 0;
+  `,
 ];
 
 /** The current schema version this build writes. */
