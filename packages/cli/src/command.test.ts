@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GLOBAL_OPTIONS, type Command } from "./command.js";
+import { GLOBAL_OPTIONS, type Command, type OptionSpec } from "./command.js";
 import { commandHelp, mainHelp, optionsTable, usageLine } from "./help.js";
 import { COMMANDS, loadCommands } from "./index.js";
 import { parseCommandLine } from "./args.js";
@@ -76,7 +76,7 @@ describe("single-value options given twice (QA: convert --year 2011 --year 2021 
         if (spec.kind === "boolean") continue;
         const v = sample(spec);
         const twice = () => parseCommandLine([...positional, `--${name}`, v, `--${name}`, v], c.options, c.args);
-        if (spec.kind === "list") expect(twice, `${c.name} --${name}`).not.toThrow();
+        if ((spec as OptionSpec).kind === "list") expect(twice, `${c.name} --${name}`).not.toThrow();
         else {
           expect(twice, `${c.name} --${name}`).toThrow(new RegExp(`--${name} was given twice`));
           checked++;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { realFixtures } from "../../../../test/support.js";
 import { WorkerError } from "../pool.js";
-import { decodePrimary, HeifDecodeError, withHeif } from "./heif-decode.js";
+import { decodePrimary, HeifDecodeError, withHeif, type OpenHeif } from "./heif-decode.js";
 import { HeifDecoder } from "./heif-pool.js";
 
 const fx = realFixtures();
@@ -32,8 +32,8 @@ describe.skipIf(!fx)("HEIF decoding (libheif wasm)", () => {
 
   it("runs extractors on the open file and returns their values by name", () => {
     const d = decodePrimary(readFileSync(join(fx!, "osxphotos/IMG_4394.HEIC")), {
-      topLevel: (h) => h.lib.heif_context_get_number_of_top_level_images(h.ctx) as number,
-      itemId: (h) => h.primaryItemId,
+      topLevel: (h: OpenHeif) => h.lib.heif_context_get_number_of_top_level_images(h.ctx) as number,
+      itemId: (h: OpenHeif) => h.primaryItemId,
     });
     expect(d.extras.topLevel).toBe(d.topLevelImages);
     expect(d.extras.itemId).toBeGreaterThan(0);
