@@ -1,7 +1,7 @@
 import { appendFileSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { HashCache, insideWorkspace, noEvents, reasonOf, sha256File, tempPathFor, type Catalog, type DedupeSummary, type OnEvent } from "@archive/core";
-import { QUARANTINE_DIR, QUARANTINE_LOG } from "./archive.js";
+import { journalledFiles, QUARANTINE_DIR, QUARANTINE_LOG } from "./archive.js";
 import type { DedupeReport } from "./source.js";
 
 /** What an action did, file by file. */
@@ -107,20 +107,32 @@ function quarantineName(ws: string, rel: string): string {
   return to;
 }
 
+/** Why --quarantine leaves a journalled duplicate where it is. */
+export const JOURNALLED_REASON =
+  "the job journal records it as the archive's own (the manifest lists it, verify checks it): never quarantined; --link saves its space instead";
+
 /**
  * Move each archive duplicate into <workspace>/.archive/quarantine/ (same relative path), after
  * checking it byte-for-byte against its keeper, and log the move so `restoreQuarantine` can undo it.
+ * A file the job journal records as the archive's own (output, kept original, sidecar, older
+ * output kept) is never moved, whatever the report says: it is skipped with JOURNALLED_REASON
+ * (the journal is read now, so a report made earlier cannot move a file convert wrote since).
  */
 export function quarantineDuplicates(report: DedupeReport, o: ActionOptions): ActionResult {
   const res: ActionResult = { action: "quarantine", done: [], skipped: [], failed: [], bytes: 0 };
   if (report.scope !== "archive") throw new Error("quarantineDuplicates acts on archive duplicates only");
   const onEvent = o.onEvent ?? noEvents;
   const log = join(o.workspace, QUARANTINE_LOG);
+  const journal = journalledFiles(o.catalog);
   for (const g of report.groups) {
     for (const d of g.duplicates) {
       try {
         const keeper = archivePath(o.workspace, g.keeper.rel);
         const dup = archivePath(o.workspace, d.rel);
+        if (journal.has(d.rel)) {
+          res.skipped.push({ path: d.rel, reason: JOURNALLED_REASON });
+          continue;
+        }
         if (!lstatSync(dup).isFile()) {
           res.skipped.push({ path: d.rel, reason: "not a regular file any more" });
           continue;

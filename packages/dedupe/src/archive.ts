@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   addArchiveWalkFiles,
+  archivedOutputs,
   archiveWalkOfSize,
   archiveWalkSizes,
   beginArchiveWalk,
@@ -24,7 +25,19 @@ export interface ArchiveOptions extends FindOptions {
   workspace: string;
 }
 
-type ArchiveCandidate = Candidate & { itemId: number | null; inAlbum: boolean; captureUtcMs: number | null };
+type ArchiveCandidate = Candidate & { itemId: number | null; inAlbum: boolean; captureUtcMs: number | null; journalled: boolean };
+
+/**
+ * Every workspace-relative path the job journal records as the archive's own: outputs, kept
+ * originals, organisation sidecars, older outputs kept (core's `archivedOutputs`, the list the
+ * manifest is made of). Such a file is in its place by name: the manifest lists it, verify
+ * checks it, a sidecar is found beside its photo by name. It is never moved out (docs/dedupe.md).
+ */
+export function journalledFiles(catalog: Catalog): Set<string> {
+  const out = new Set<string>();
+  for (const r of archivedOutputs(catalog)) out.add(r.rel);
+  return out;
+}
 
 /**
  * Walk converted/ and originals/ into the catalog's temporary walk table with core's one walker
@@ -54,7 +67,7 @@ async function walkArchive(root: string, catalog: Catalog, problems: { path: str
   return found;
 }
 
-function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: HashCache): Generator<ArchiveCandidate[]> {
+function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: HashCache, journal: ReadonlySet<string>): Generator<ArchiveCandidate[]> {
   let after = -1;
   for (;;) {
     const page = archiveWalkSizes(catalog, minSize, after);
@@ -73,6 +86,7 @@ function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: Has
         itemId: r.item_id,
         inAlbum: r.in_album === 1,
         captureUtcMs: r.capture_utc_ms,
+        journalled: journal.has(r.rel),
       }));
     }
     after = page[page.length - 1]!;
@@ -82,7 +96,8 @@ function* walkGroups(root: string, catalog: Catalog, minSize: number, cache: Has
 /**
  * Exact duplicates among the archive's own files (converted/ and originals/), found by hashing
  * them with the same stages as the source; works before, during or after convert. SHA-256 values
- * go to the shared hash cache (file_hashes, keyed by workspace-relative path).
+ * go to the shared hash cache (file_hashes, keyed by workspace-relative path). A file the job
+ * journal records is kept over a copy no job wrote (rule "already archived").
  */
 export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeReport> {
   const started = Date.now();
@@ -110,7 +125,7 @@ export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeRe
   onEvent({ kind: "stage", stage: "dedupe archive" });
   try {
     await runStages(
-      walkGroups(o.workspace, o.catalog, o.includeEmpty ? 0 : 1, cache),
+      walkGroups(o.workspace, o.catalog, o.includeEmpty ? 0 : 1, cache, journalledFiles(o.catalog)),
       {
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
         onEvent, stats, problems,
@@ -126,10 +141,11 @@ export async function findArchiveDuplicates(o: ArchiveOptions): Promise<DedupeRe
     flush();
     endArchiveWalk(o.catalog);
   }
+  // "already archived" here means journalled: a file the archive wrote is always kept over a copy no job wrote
   const result = toGroups(
     sets,
-    (c) => ({ id: c.id, path: c.rel, archived: false, inAlbum: c.inAlbum, captureUtcMs: c.captureUtcMs, present: true }),
-    (c) => ({ id: c.id, path: c.path, rel: c.rel, present: true, archived: true, itemId: c.itemId }),
+    (c) => ({ id: c.id, path: c.rel, archived: c.journalled, inAlbum: c.inAlbum, captureUtcMs: c.captureUtcMs, present: true }),
+    (c) => ({ id: c.id, path: c.path, rel: c.rel, present: true, archived: c.journalled, itemId: c.itemId }),
     o.keepPath ?? [],
   );
   const note = found.length < ARCHIVE_DIRS.length ? `no ${ARCHIVE_DIRS.filter((d) => !found.includes(d)).join(", ")}/ folder in the archive` : undefined;

@@ -24,7 +24,11 @@ export interface DuplicateMember {
   rel: string;
   /** False for an archived item whose source file is gone (a previous export). */
   present: boolean;
-  /** The item already has a finished job (its content is in the archive). */
+  /**
+   * Source scope: the item already has a finished job (its content is in the archive). Archive
+   * scope: the job journal records this file as the archive's own (the manifest lists it), so
+   * --quarantine never moves it.
+   */
   archived: boolean;
   /** Source scope: the catalog item. Archive scope: the item whose job wrote this file, if known. */
   itemId: number | null;

@@ -10,6 +10,7 @@ import {
   restoreQuarantine,
   type ActionResult,
   type DedupeReport,
+  type DuplicateMember,
 } from "@archive/dedupe";
 import { defineCommand } from "../command.js";
 import { workspaceFor, type Context } from "../context.js";
@@ -29,7 +30,7 @@ Duplicate groups are recorded in the catalog, so convert archives one copy only.
     "keep-path": { kind: "list", value: "PREFIX", help: "prefer keepers under PREFIX (repeatable; absolute, or relative to the source / workspace)" },
     "include-empty": { kind: "boolean", help: "count zero-byte files as duplicates of each other" },
     link: { kind: "boolean", help: "replace archive duplicates by hard links to the keeper (same file system, checked byte-for-byte)" },
-    quarantine: { kind: "boolean", help: "move archive duplicates to .archive/quarantine/ (logged)" },
+    quarantine: { kind: "boolean", help: "move archive copies no job wrote to .archive/quarantine/ (logged); files the job journal records stay in place" },
     restore: { kind: "boolean", help: "move everything quarantined back (replays the log)" },
     "dry-run": { kind: "boolean", help: "with --link/--quarantine/--restore: say what would be done" },
   },
@@ -93,7 +94,7 @@ function printReport(ctx: Context, title: string, r: DedupeReport): void {
   for (const g of r.groups.slice(0, 50)) {
     lines.push(`  ${formatBytes(g.size)}  ${g.sha256.slice(0, 12)}`);
     lines.push(`    keep  ${g.keeper.rel}  ${kleur.dim(`(${g.reason})`)}`);
-    for (const d of g.duplicates) lines.push(`    dup   ${d.rel}${d.present ? "" : kleur.dim("  (earlier export, already archived)")}`);
+    for (const d of g.duplicates) lines.push(`    dup   ${d.rel}${duplicateNote(r, d)}`);
     for (const a of g.aliases) lines.push(kleur.dim(`    same file (link): ${a.rel}`));
   }
   if (r.groups.length > 50) lines.push(`  ... and ${r.groups.length - 50} more groups (--json lists all)`);
@@ -101,11 +102,22 @@ function printReport(ctx: Context, title: string, r: DedupeReport): void {
   ctx.out(lines.join("\n"));
 }
 
+/** What a duplicate line adds: an earlier export's archived copy, or a journalled archive file (--link only). */
+function duplicateNote(r: DedupeReport, d: DuplicateMember): string {
+  if (!d.present) return kleur.dim("  (earlier export, already archived)");
+  if (r.scope === "archive" && d.archived) return kleur.dim("  (journalled: kept in place by --quarantine; --link saves the space)");
+  return "";
+}
+
 function printAction(ctx: Context, res: ActionResult, dryRun: boolean): void {
   const verb = { link: "linked", quarantine: "quarantined", restore: "restored" }[res.action];
   const lines = [kleur.bold(`${dryRun ? "Would have " : ""}${verb} ${res.done.length} files (${formatBytes(res.bytes)})`)];
-  for (const d of res.done.slice(0, 50)) lines.push(`  ${d.path}${d.keeper ? ` -> ${d.keeper}` : ""}${d.to && d.to !== d.path ? ` -> ${d.to}` : ""}`);
-  for (const s of res.skipped) lines.push(kleur.dim(`  skipped ${s.path}: ${s.reason}`));
+  for (const d of res.done.slice(0, 50)) {
+    if (res.action === "quarantine") lines.push(`  ${d.path} -> ${d.to ?? "?"}${d.keeper ? kleur.dim(`  (same bytes as ${d.keeper})`) : ""}`);
+    else lines.push(`  ${d.path}${d.keeper ? ` -> ${d.keeper}` : ""}${d.to && d.to !== d.path ? ` -> ${d.to}` : ""}`);
+  }
+  for (const s of res.skipped.slice(0, 50)) lines.push(kleur.dim(`  skipped ${s.path}: ${s.reason}`));
+  if (res.skipped.length > 50) lines.push(kleur.dim(`  ... and ${res.skipped.length - 50} more skipped (--json lists all)`));
   for (const f of res.failed) lines.push(kleur.red(`  FAILED ${f.path}: ${f.reason}`));
   if (res.action === "quarantine" && res.done.length && !dryRun) lines.push("Undo with: archive dedupe --restore");
   ctx.out(lines.join("\n"));
