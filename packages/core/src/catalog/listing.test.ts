@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openCatalog, type Catalog } from "./db.js";
 import { recordVerified, WORKSPACE_PLACE } from "./handoff.js";
-import { listItems } from "./listing.js";
+import { LIST_STATUSES, listItems } from "./listing.js";
 import { acceptUnresolved, replaceWalkProblems } from "./problems.js";
 import { sourceId } from "./sources.js";
 
@@ -58,6 +58,8 @@ describe("archive list: one entry per source item", () => {
     const s = item("s.aae");
     job(s, "copy", "skipped", null, "AAE sidecar");
     item("gone.jpg", { deleted: 1, csv_named: 1, hidden: 1 });
+    const u = item("u.jpg");
+    job(u, "copy", "paused", null); // a job status no rule of this version decides
     const c = Number(cat.db.prepare("INSERT INTO collections (kind, name) VALUES ('memory', 'Summer')").run().lastInsertRowid);
     cat.db.prepare("INSERT INTO collection_items (collection_id, item_id) VALUES (?, ?)").run(c, a);
     recordVerified(cat, WORKSPACE_PLACE, ["converted/2019/a.jpg"], "2026-01-01T00:00:00.000Z");
@@ -80,7 +82,12 @@ describe("archive list: one entry per source item", () => {
     expect(byName.get("s.aae")).toMatchObject({ status: "excluded", reason: "AAE sidecar" });
     expect(byName.get("gone.jpg")).toMatchObject({ status: "deleted", hidden: true });
 
+    expect(byName.get("u.jpg")).toMatchObject({ status: "unaccounted", reason: 'job status "paused" is not one the archive knows' });
+    // LIST_STATUSES (what `list --status` accepts) is exactly the set of statuses list prints
+    expect(new Set([...listItems(cat)].map((e) => e.status))).toEqual(new Set(LIST_STATUSES));
+
     expect([...listItems(cat, { status: "pending" })].map((e) => e.source).sort()).toEqual(["/lib/f.jpg", "/lib/new.jpg"]);
+    expect([...listItems(cat, { status: "unaccounted" })].map((e) => e.source)).toEqual(["/lib/u.jpg"]);
     expect([...listItems(cat, { year: 2019 })]).toHaveLength(2);
     expect([...listItems(cat, { album: "Summer" })].map((e) => e.source)).toEqual(["/lib/a.jpg"]);
   });

@@ -9,10 +9,12 @@ import { listProblemsAndUnreadable } from "./problems.js";
 import type { UnresolvedRow } from "./schema.js";
 
 /**
- * What became of a source item. "unaccounted": the catalog holds a state no rule decides (a job
- * status the archive does not know); it is listed and counted as such, never folded into another.
+ * What became of a source item, every value `archive list` can print (and `list --status`
+ * accepts), in the ledger's order. "unaccounted": the catalog holds a state no rule decides (a
+ * job status the archive does not know); it is listed and counted as such, never folded into another.
  */
-export type ListStatus = "archived" | "duplicate" | "deleted" | "unreadable" | "pending" | "excluded" | "unaccounted";
+export const LIST_STATUSES = ["archived", "duplicate", "deleted", "unreadable", "pending", "excluded", "unaccounted"] as const;
+export type ListStatus = (typeof LIST_STATUSES)[number];
 
 /** One source item as `archive list --json` prints it. */
 export interface ListEntry {
