@@ -32,12 +32,13 @@ import {
 import { CalibrationAccumulator } from "./calibration.js";
 import type { RunContext } from "./context.js";
 import { handleItem } from "./item.js";
+import { finishPendingOrganisation, updateOrganisation } from "./organisation.js";
 import { RunJournal } from "./journal.js";
 import { redoTargets } from "./redo.js";
 import { emptyResult, type ConvertOptions, type ConvertResult } from "./types.js";
 import { probeFilters, type VideoTools } from "./video.js";
 
-export type { Action, ChangedSource, ConvertFilter, ConvertOptions, ConvertResult, PlannedItem, RedoneOutput } from "./types.js";
+export type { Action, OrganisedOutput, ChangedSource, ConvertFilter, ConvertOptions, ConvertResult, PlannedItem, RedoneOutput } from "./types.js";
 
 /** Remove temporary files a crashed run left behind (they never carry a final name). */
 async function sweepTemps(root: string): Promise<number> {
@@ -142,12 +143,12 @@ async function closeRun(ctx: RunContext, started: number): Promise<void> {
 
 /** The run record's summary: counts, and the list of what --redo replaced. */
 export function summaryOf(r: ConvertResult): ConvertSummary {
-  const { planned: _p, skipped, failed, warnings, pending, fixity, renamed, unresolved, calibration, changed, originalsKept, ...rest } = r;
+  const { planned: _p, skipped, failed, warnings, pending, fixity, renamed, unresolved, calibration, changed, originalsKept, organised, ...rest } = r;
   return {
     ...rest,
     skipped: skipped.length, failed: failed.length, warnings: warnings.length, pending: pending.length,
     fixity: fixity.length, renamed: renamed.length, unresolved: unresolved.length,
-    changed: changed.length, originalsKept: originalsKept.length,
+    changed: changed.length, originalsKept: originalsKept.length, organised: organised.length,
     ...(calibration ? { calibration } : {}),
   };
 }
@@ -166,6 +167,7 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
   let done = 0;
   onEvent({ kind: "stage", stage: "convert", total: r.selected });
   try {
+    if (!ctx.dry) await finishPendingOrganisation(ctx);
     await forEachLimit(
       units(ctx),
       options.jobs ?? availableParallelism(),
@@ -175,6 +177,8 @@ export async function convertLibrary(options: ConvertOptions): Promise<ConvertRe
       },
       options.signal,
     );
+    // a newer export's favorites, hidden flags and albums, into the outputs already archived
+    await updateOrganisation(ctx);
   } catch (err) {
     // the catalog shares the destination: SQLITE_FULL there means the same full disk
     if (!(err instanceof ArchiveError) && isDiskFull(err)) throw writeError(Object.assign(new Error(reasonOf(err)), { code: "ENOSPC" }), options.root);

@@ -53,6 +53,13 @@ export interface ChangedSource {
   output: string | null;
 }
 
+/** One output whose organisation changed (or would change, in a dry run). */
+export interface OrganisedOutput {
+  path: string;
+  /** What it carries now: "favorite, hidden, 2 albums", or "nothing". */
+  now: string;
+}
+
 /** What a run did, per outcome (osxphotos-style lists); the CLI's summary and exit code come from it. */
 export interface ConvertResult {
   selected: number;
@@ -71,6 +78,8 @@ export interface ConvertResult {
   fixity: PathReason[];
   /** Outputs replaced by `redo`. */
   redone: RedoneOutput[];
+  /** Outputs whose organisation (favorite, hidden, albums) was updated from a newer export (in a dry run: would be). */
+  organised: OrganisedOutput[];
   /** Sources changed since they were archived: the old output kept, the new content archived under a new name. */
   changed: ChangedSource[];
   /** Byte-exact originals kept without --keep-originals because the conversion cannot hold everything (multi-image HEIF). */
@@ -99,7 +108,7 @@ export function needsAttention(r: ConvertResult): boolean {
 export function emptyResult(): ConvertResult {
   return {
     selected: 0, converted: 0, copied: 0, linked: 0, duplicates: 0, alreadyDone: 0,
-    skipped: [], failed: [], warnings: [], pending: [], fixity: [], redone: [], changed: [], originalsKept: [], renamed: [], unresolved: [], planned: [],
+    skipped: [], failed: [], warnings: [], pending: [], fixity: [], redone: [], organised: [], changed: [], originalsKept: [], renamed: [], unresolved: [], planned: [],
     bytesIn: 0, bytesOut: 0, durationMs: 0, ffmpeg: null, stoppedEarly: false,
   };
 }

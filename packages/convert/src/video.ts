@@ -97,18 +97,22 @@ export function probeDuration(p: FfprobeOutput): number {
 
 /**
  * The export's organisation as XMP tags for exiftool: Rating 5 for a favorite, album names as
- * keywords and Lightroom hierarchical keywords, the CSV date. (Hidden is in the catalog and
- * `archive list` only: exiftool writes no tag of our own namespace without a config file.)
+ * keywords and Lightroom hierarchical keywords, the CSV date, and hidden as `XMP-archive:Hidden`
+ * (our namespace, defined by core's exiftool config). With `clear`, what the organisation does
+ * not have is deleted (an output whose organisation changed: every XMP tag of these is ours).
  */
-function videoXmpTags(o: ItemOrganisationXmp | null): Record<string, unknown> {
-  if (!o) return {};
+export function videoXmpTags(o: ItemOrganisationXmp | null, clear = false): Record<string, unknown> {
   const tags: Record<string, unknown> = {};
-  if (o.favorite) tags["XMP-xmp:Rating"] = 5;
-  if (o.collections.length) {
-    tags["XMP-dc:Subject"] = [...new Set(o.collections.map((c) => c.name))];
-    tags["XMP-lr:HierarchicalSubject"] = hierarchicalSubjects(o);
-  }
-  if (o.csvDate) tags["XMP-photoshop:DateCreated"] = `${o.csvDate.local}${o.csvDate.offset ?? ""}`;
+  const set = (tag: string, value: unknown, on: boolean) => {
+    if (on) tags[tag] = value;
+    else if (clear) tags[tag] = null;
+  };
+  set("XMP-xmp:Rating", 5, !!o?.favorite);
+  set("XMP-archive:Hidden", "True", !!o?.hidden);
+  const names = [...new Set((o?.collections ?? []).map((c) => c.name))];
+  set("XMP-dc:Subject", names, names.length > 0);
+  set("XMP-lr:HierarchicalSubject", o ? hierarchicalSubjects(o) : [], names.length > 0);
+  set("XMP-photoshop:DateCreated", o?.csvDate ? `${o.csvDate.local}${o.csvDate.offset ?? ""}` : null, !!o?.csvDate);
   return tags;
 }
 

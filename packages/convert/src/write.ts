@@ -4,8 +4,8 @@ import { posix } from "node:path";
 import {
   hasOrganisation,
   insideWorkspace,
-  itemCsvCapture,
-  itemOrganisation,
+  organisationKey,
+  outputOrganisation,
   setMtime,
   writeAtomically,
   writeOrganisationSidecar,
@@ -32,6 +32,8 @@ export interface Written {
   mustKeepOriginal?: string;
   /** A video's encode time and source duration (for the calibration). */
   encode?: { seconds: number; duration: number };
+  /** The organisation written into the output (or its sidecar), null for none. */
+  organisation: ItemOrganisationXmp | null;
 }
 
 /** One item's output bytes into `tmp`; returns the action actually used (a link may fall back to a copy). */
@@ -56,7 +58,7 @@ async function produce(ctx: RunContext, it: ConvertItemRow, action: Written["act
 }
 
 async function produceVideo(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
-  const organisation = organisationOf(ctx, it);
+  const organisation = w.organisation;
   const v = await convertVideo(ctx.video!, ctx.exiftool, src, tmp, ctx.signal, organisation);
   if (organisation) w.params.organisationXmp = true;
   w.warnings.push(...v.warnings);
@@ -67,15 +69,17 @@ async function produceVideo(ctx: RunContext, it: ConvertItemRow, src: string, tm
   w.encode = { seconds: v.encodeSeconds, duration: v.sourceDuration };
 }
 
-/** The export's organisation of an item (favorite, hidden, albums, the CSV date), or null when it has none. */
+/**
+ * The export's organisation for an item's output (favorite, hidden, albums, the CSV date: the
+ * newest export holding its content decides, see catalog/organisation.ts), or null when it has none.
+ */
 export function organisationOf(ctx: RunContext, it: ConvertItemRow): ItemOrganisationXmp | null {
-  const o = itemOrganisation(ctx.catalog, it.id);
-  const org: ItemOrganisationXmp = { favorite: o.favorite, hidden: o.hidden, collections: o.collections, csvDate: itemCsvCapture(ctx.catalog, it.id) };
-  return hasOrganisation(org) ? org : null;
+  const org = outputOrganisation(ctx.catalog, it.id);
+  return org && hasOrganisation(org) ? org : null;
 }
 
 async function producePhoto(ctx: RunContext, it: ConvertItemRow, src: string, tmp: string, w: Written): Promise<void> {
-  const organisation = organisationOf(ctx, it);
+  const organisation = w.organisation;
   const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr, organisation });
   if (organisation) w.params.organisationXmp = true;
   w.warnings.push(...p.warnings);
@@ -107,7 +111,8 @@ export async function writeOutput(
   action: Written["action"],
   out: { rel: string; stem: string; srcExt: string; prefix: string },
 ): Promise<Written> {
-  const w: Written = { action, size: 0, sha256: "", params: { layout: ctx.layout }, warnings: [], seconds: 0 };
+  const organisation = organisationOf(ctx, it);
+  const w: Written = { action, size: 0, sha256: "", params: { layout: ctx.layout, organisation: organisationKey(organisation) }, warnings: [], seconds: 0, organisation };
   const finalAbs = insideWorkspace(ctx.root, out.rel);
   const t0 = Date.now();
   w.action = await writeAtomically(finalAbs, (tmp) => produce(ctx, it, action, tmp, w));
@@ -141,7 +146,7 @@ async function keepOriginalOf(ctx: RunContext, it: ConvertItemRow, out: { stem: 
  * beside it, recorded in the job (`params.sidecar`, `params.sidecarSha256`) so the manifest lists it.
  */
 async function sidecarOf(ctx: RunContext, it: ConvertItemRow, rel: string, w: Written): Promise<void> {
-  const org = organisationOf(ctx, it);
+  const org = w.organisation;
   if (!org) return;
   const abs = await writeOrganisationSidecar(insideWorkspace(ctx.root, rel), org);
   const st = await stat(abs);

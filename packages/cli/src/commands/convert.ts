@@ -163,6 +163,8 @@ function printResult(ctx: Context, r: ConvertResult, dry: boolean, accepted: Rea
   lines.push(...section(kleur.yellow(`Changed since archived (${r.changed.length}): the archived output is kept, the new content archived beside it:`), r.changed.map((x) => ({ path: x.path, reason: `kept ${x.kept}${x.output ? `, new content -> ${x.output}` : ""}` }))));
   lines.push(...section(`Originals kept: the conversion cannot hold everything (${r.originalsKept.length}):`, r.originalsKept.map((x) => ({ path: x.path, reason: `${x.reason} -> ${x.original}` }))));
   lines.push(...section(`Re-created with --redo (${r.redone.length}):`, r.redone.map(redoneLine)));
+  const organised = `${dry ? "Would update" : "Updated"} the organisation (favorite, hidden, albums) from the newest export in ${r.organised.length} archived ${r.organised.length === 1 ? "file" : "files"}${dry ? "" : "; a backup copy made before needs them again"}:`;
+  lines.push(...section(organised, r.organised.map((x) => ({ path: x.path, reason: `now ${x.now}` }))));
   if (r.stoppedEarly) lines.push("Stopped early: run the same command again to resume.");
   ctx.out(lines.join("\n"));
 }

@@ -18,3 +18,4 @@ export * from "./handoff.js";
 export * from "./listing.js";
 export * from "./ledger.js";
 export * from "./export.js";
+export * from "./organisation.js";

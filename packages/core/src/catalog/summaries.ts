@@ -213,6 +213,8 @@ export interface ConvertSummary {
   pending: number;
   /** Archived outputs whose bytes no longer match the journal (fixity failures). */
   fixity: number;
+  /** Outputs whose organisation (favorite, hidden, albums) was updated from a newer export. */
+  organised?: number;
   renamed: number;
   unresolved: number;
   /** Sources changed since they were archived: the old output kept, the new content archived beside it. */

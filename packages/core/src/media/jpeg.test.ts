@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeIsoGainMap } from "./gainmap.js";
-import { iccSegments, jpegHeadHasIsoGainMap, jpegSegments, jpegWithSegments, readJpegMetadata, secondaryImage, ultraHdrJpeg, xmpSegment } from "./jpeg.js";
+import { iccSegments, jpegHeadHasIsoGainMap, jpegSegments, jpegWithSegments, jpegWithXmp, readJpegMetadata, secondaryImage, ultraHdrJpeg, xmpSegment } from "./jpeg.js";
 
 /** A real 8x8 grey baseline JPEG (JFIF), as an encoder writes one. */
 const TINY = Buffer.from(
@@ -48,4 +48,29 @@ describe("jpegHeadHasIsoGainMap", () => {
     expect(jpegHeadHasIsoGainMap(TINY)).toBe(false);
     expect(jpegHeadHasIsoGainMap(out.subarray(0, 1_000))).toBe(false);
   });
+
+  it("replaces, inserts and removes the XMP packet; the MPF index still finds the gain map", () => {
+    const exif = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 16]), Buffer.from("Exif\0\0MM\0*\0\0\0\b", "latin1")]);
+    const small = Buffer.from('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>');
+    const big = Buffer.from(`<x:xmpmeta xmlns:x="adobe:ns:meta/">${" ".repeat(5000)}</x:xmpmeta>`);
+    const hdr = ultraHdrJpeg(TINY, [exif, xmpSegment(small)], TINY, ISO);
+    const gm = secondaryImage(hdr)!;
+    const dir = mkdtempSync(join(tmpdir(), "jpeg-xmp-"));
+    for (const [name, packet] of [["bigger", big], ["removed", null], ["same", small]] as const) {
+      const out = jpegWithXmp(hdr, packet);
+      expect(readJpegMetadata(out).xmp?.equals(packet!) ?? packet).toBe(packet ? true : null);
+      expect(secondaryImage(out)!.equals(gm), name).toBe(true);
+      expect(out.subarray(out.length - gm.length).equals(gm)).toBe(true);
+      writeFileSync(join(dir, `${name}.jpg`), out);
+      const t = JSON.parse(execFileSync("exiftool", ["-j", "-n", "-G1", "-MPF:all", join(dir, `${name}.jpg`)], { encoding: "utf8" }))[0];
+      expect(t["MPImage1:MPImageLength"], name).toBe(out.length - gm.length);
+      expect(t["MPImage2:MPImageStart"] + t["MPImage2:MPImageLength"], name).toBe(out.length);
+    }
+    // a JPEG without XMP gets it after its Exif segment
+    const plain = jpegWithSegments(TINY, [exif]);
+    const added = jpegWithXmp(plain, small);
+    expect(jpegSegments(added).map((x) => x.marker)).toEqual([0xe0, 0xe1, 0xe1, ...jpegSegments(plain).slice(2).map((x) => x.marker)]);
+    expect(readJpegMetadata(added).xmp!.equals(small)).toBe(true);
+  });
 });
+

@@ -202,3 +202,58 @@ export function secondaryImage(jpeg: Buffer): Buffer | null {
   }
   return null;
 }
+
+/** Where the APP1 XMP goes in a header that has none: after the APP0/APP1 Exif lead segments. */
+function xmpInsertAt(jpeg: Buffer, segs: JpegSegment[]): number {
+  let at = 2;
+  for (const s of segs) {
+    const exif = s.marker === 0xe1 && s.data.subarray(0, EXIF_ID.length).equals(EXIF_ID);
+    if (s.marker !== 0xe0 && !exif) break;
+    at = s.at + 4 + s.data.length;
+  }
+  return at;
+}
+
+/**
+ * Fix an MPF index after `delta` bytes were inserted (or removed) at `at` in the primary image's
+ * header: the primary image's size grows by delta, and the offsets of later images (counted from
+ * the MPF header) move only when the change lies after that header.
+ */
+function patchMpf(jpeg: Buffer, mpf: JpegSegment, at: number, delta: number): void {
+  const header = mpf.at + 8; // the byte after "MPF\0", before any change
+  const pos = at < header ? header + delta : header; // where that header is in the new bytes
+  const le = jpeg.toString("latin1", pos, pos + 2) === "II";
+  const u32 = (o: number) => (le ? jpeg.readUInt32LE(pos + o) : jpeg.readUInt32BE(pos + o));
+  const w32 = (o: number, v: number) => (le ? jpeg.writeUInt32LE(v, pos + o) : jpeg.writeUInt32BE(v, pos + o));
+  const u16 = (o: number) => (le ? jpeg.readUInt16LE(pos + o) : jpeg.readUInt16BE(pos + o));
+  const ifd = u32(4);
+  for (let i = 0; i < u16(ifd); i++) {
+    const o = ifd + 2 + i * 12;
+    if (u16(o) !== 0xb002) continue;
+    const entries = u32(o + 8);
+    for (let e = 0; e < Math.floor(u32(o + 4) / 16); e++) {
+      const base = entries + e * 16;
+      const offset = u32(base + 8);
+      if (offset === 0) w32(base + 4, u32(base + 4) + delta);
+      else if (at > header) w32(base + 8, offset + delta);
+    }
+  }
+}
+
+/**
+ * The JPEG with its primary image's XMP packet replaced by `packet` (inserted when it has none,
+ * removed when `packet` is null). Every other byte stays; an MPF index (a gain map after the
+ * base image) is patched so it still finds its images.
+ */
+export function jpegWithXmp(jpeg: Buffer, packet: Buffer | null): Buffer {
+  const segs = jpegSegments(jpeg);
+  const old = segs.find((s) => s.marker === 0xe1 && s.data.subarray(0, XMP_ID.length).equals(XMP_ID));
+  const at = old ? old.at : xmpInsertAt(jpeg, segs);
+  const end = old ? old.at + 4 + old.data.length : at;
+  const replacement = packet ? xmpSegment(packet) : Buffer.alloc(0);
+  const out = Buffer.concat([jpeg.subarray(0, at), replacement, jpeg.subarray(end)]);
+  const delta = replacement.length - (end - at);
+  const mpf = segs.find((s) => s.marker === 0xe2 && s.data.subarray(0, MPF_ID.length).equals(MPF_ID));
+  if (mpf && delta !== 0) patchMpf(out, mpf, at, delta);
+  return out;
+}

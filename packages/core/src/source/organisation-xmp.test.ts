@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { hasTool, tempDir } from "../../../../test/support.js";
 import { parseCaptureTime } from "../time.js";
-import { hierarchicalSubjects, mergeOrganisationXmp, organisationXmp, writeOrganisationSidecar } from "./organisation-xmp.js";
+import { hierarchicalSubjects, mergeOrganisationXmp, organisationKey, organisationXmp, reorganiseXmp, writeOrganisationSidecar } from "./organisation-xmp.js";
 
 const haveExiftool = await hasTool("exiftool", ["-ver"]);
 const run = promisify(execFile);
@@ -57,4 +57,28 @@ describe("the export's organisation as XMP", () => {
     expect(m.warnings).toEqual(["the source's XMP already has a rating: kept, the favorite's Rating 5 is not written"]);
     expect(mergeOrganisationXmp(null, org).packet.toString()).toBe(organisationXmp(org));
   });
+
+  it("a later organisation replaces the added description only: the source's packet comes back byte for byte", () => {
+    const source = Buffer.from(
+      `<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n  <rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:DateCreated="2022-06-04T12:11:00"/>\n </rdf:RDF>\n</x:xmpmeta>`,
+    );
+    const first = mergeOrganisationXmp(source, org).packet;
+    expect(reorganiseXmp(first, null).packet!.equals(source)).toBe(true);
+    const later = { favorite: false, hidden: false, collections: [{ kind: "album" as const, name: "Best" }] };
+    const second = reorganiseXmp(first, later).packet!;
+    expect(second.equals(mergeOrganisationXmp(source, later).packet)).toBe(true);
+    expect(second.toString()).not.toContain("Vacation");
+    // a packet this module made whole (the source had none) goes away with its organisation
+    expect(reorganiseXmp(Buffer.from(organisationXmp(org)), null).packet).toBeNull();
+    expect(reorganiseXmp(Buffer.from(organisationXmp(org)), later).packet!.toString()).toBe(organisationXmp(later));
+  });
+
+  it("keys equal only for the same organisation", () => {
+    expect(organisationKey(null)).toBe("none");
+    expect(organisationKey({ favorite: false, hidden: false, collections: [] })).toBe("none");
+    const reordered = { ...org, collections: [...org.collections].reverse() };
+    expect(organisationKey(reordered)).toBe(organisationKey(org));
+    expect(organisationKey({ ...org, favorite: false })).not.toBe(organisationKey(org));
+  });
 });
+

@@ -103,3 +103,46 @@ export async function writeOrganisationSidecar(outputPath: string, o: ItemOrgani
   await writeAtomically(sidecar, (tmp) => writeFile(tmp, organisationXmp(o), "utf8"));
   return sidecar;
 }
+
+/**
+ * What an output was written with, as a short stable key (recorded in its job's params as
+ * `organisation`): equal keys mean nothing to update. "none" for no organisation at all.
+ */
+export function organisationKey(o: ItemOrganisationXmp | null): string {
+  if (!o || !hasOrganisation(o)) return "none";
+  const names = [...new Set(o.collections.map((c) => `${c.kind}:${c.name}`))].sort();
+  const date = o.csvDate ? xmpDate(o.csvDate) : "";
+  return JSON.stringify([o.favorite ? 1 : 0, o.hidden ? 1 : 0, date, names]);
+}
+
+/** The opening of the rdf:Description this module writes (its namespace list ends with ours). */
+const OUR_DESCRIPTION = `    xmlns:archive="${ARCHIVE_XMP_NS}"`;
+const CLOSE_DESCRIPTION = Buffer.from("  </rdf:Description>\n", "utf8");
+
+/**
+ * The packet without the organisation this module added to it (the source's own bytes stay as
+ * they were), or null when nothing is left but the empty packet `organisationXmp` made.
+ */
+export function stripOrganisationXmp(packet: Buffer): Buffer | null {
+  let out = packet;
+  for (;;) {
+    const ns = out.indexOf(OUR_DESCRIPTION, 0, "utf8");
+    if (ns < 0) break;
+    const open = out.lastIndexOf("  <rdf:Description", ns, "utf8");
+    const close = out.indexOf(CLOSE_DESCRIPTION, ns);
+    if (open < 0 || close < 0) break;
+    out = Buffer.concat([out.subarray(0, open), out.subarray(close + CLOSE_DESCRIPTION.length)]);
+  }
+  const empty = organisationXmp({ favorite: false, hidden: false, collections: [] }).replace(/  <rdf:Description[\s\S]*<\/rdf:Description>\n/, "");
+  return out.toString("utf8") === empty ? null : out;
+}
+
+/**
+ * An output's XMP packet with its organisation replaced by `o` (removed when `o` is null or
+ * empty): what was ours is taken out, the new organisation merged in as at conversion.
+ */
+export function reorganiseXmp(packet: Buffer | null, o: ItemOrganisationXmp | null): { packet: Buffer | null; warnings: string[] } {
+  const base = packet ? stripOrganisationXmp(packet) : null;
+  if (!o || !hasOrganisation(o)) return { packet: base, warnings: [] };
+  return mergeOrganisationXmp(base, o);
+}
