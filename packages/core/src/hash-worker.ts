@@ -4,9 +4,10 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
+import { crc32, inflateRawSync } from "node:zlib";
 import type { IHasher } from "hash-wasm";
 import { serveTasks } from "./pool-worker.js";
-import type { HashResult, HashTask } from "./hashpool.js";
+import type { HashResult, HashTask, MemberRange } from "./hashpool.js";
 
 const buf = Buffer.allocUnsafe(128 * 1024);
 let xxh: IHasher | undefined;
@@ -52,7 +53,76 @@ function sha(path: string): HashResult {
   }
 }
 
+/** A zip member's bytes from its range of the file (inflated when deflated), size and CRC-32 checked. */
+function memberBytes(m: MemberRange): Buffer {
+  const fd = openSync(m.file, "r");
+  let raw: Buffer;
+  try {
+    raw = Buffer.allocUnsafeSlow(m.compressedSize);
+    for (let done = 0; done < raw.length; ) {
+      const r = readSync(fd, raw, done, raw.length - done, m.start + done);
+      if (r === 0) throw new Error(`${m.name}: the zip ends inside the member (truncated part)`);
+      done += r;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  let data = raw;
+  if (m.deflated) {
+    try {
+      // one byte more than declared may come out, so a member longer than its entry says is caught
+      data = inflateRawSync(raw, { maxOutputLength: m.size + 1, chunkSize: Math.max(64, Math.min(m.size + 1, 1 << 24)) });
+    } catch (err) {
+      throw new Error(`cannot inflate ${m.name}: ${err instanceof Error ? err.message : String(err)}: the part is damaged`);
+    }
+  }
+  if (data.length !== m.size) throw new Error(`size mismatch in ${m.name}: ${data.length} bytes where the zip says ${m.size}: the part is damaged`);
+  if (crc32(data) >>> 0 !== m.crc32 >>> 0) throw new Error(`CRC-32 mismatch in ${m.name}: the part is damaged`);
+  return data;
+}
+
+/** "member": SHA-256 of a zip member; with `keep`, its bytes too (moved to the caller). */
+function member(m: MemberRange): { value: HashResult[]; transfer?: ArrayBuffer[] } {
+  if (!m.keep && !m.deflated) {
+    // stored, bytes not wanted: streamed through the one buffer
+    const fd = openSync(m.file, "r");
+    try {
+      const h = createHash("sha256");
+      let crc = 0;
+      for (let off = 0; off < m.size; ) {
+        const n = Math.min(buf.length, m.size - off);
+        readAt(fd, 0, n, m.start + off);
+        h.update(buf.subarray(0, n));
+        crc = crc32(buf.subarray(0, n), crc);
+        off += n;
+      }
+      if (crc >>> 0 !== m.crc32 >>> 0) throw new Error(`CRC-32 mismatch in ${m.name}: the part is damaged`);
+      return { value: [{ value: h.digest("hex") }] };
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const data = memberBytes(m);
+  const value = createHash("sha256").update(data).digest("hex");
+  if (!m.keep) return { value: [{ value }] };
+  // a whole ArrayBuffer moves; a slice of a bigger one is copied into its own first
+  let own: Uint8Array = data;
+  if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
+    own = new Uint8Array(data.byteLength);
+    own.set(data);
+  }
+  return { value: [{ value, bytes: own }], transfer: [own.buffer as ArrayBuffer] };
+}
+
 serveTasks<HashTask, HashResult[]>(async (task) => {
+  if (task.op === "member" && task.member) {
+    try {
+      return member(task.member);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { value: [{ error: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) }] };
+    }
+  }
   const hasher = task.op === "edge" ? await xxh128() : undefined;
   const value = task.files.map(([path, size]): HashResult => {
     try {

@@ -2,12 +2,32 @@ import { availableParallelism } from "node:os";
 import { cachedFileHash, storeFileHash, type Catalog, type FileIdentity } from "./catalog/index.js";
 import { WorkerPool, workerScript } from "./pool.js";
 
-/** A batch for the hash worker: "sha" = full SHA-256 (node:crypto); "edge" = xxh128 of the first and last `window` bytes. */
+/** A batch for the hash worker: "sha" = full SHA-256 (node:crypto); "edge" = xxh128 of the first and last `window` bytes; "member": see MemberRange. */
 export interface HashTask {
-  op: "edge" | "sha";
+  op: "edge" | "sha" | "member";
   /** [absolute path, size as catalogued] */
   files: [string, number][];
   window: number;
+  /** For "member": the one zip member to read. */
+  member?: MemberRange;
+}
+
+/**
+ * A zip member's data inside a file (issue 10): read, inflated when deflated, CRC-32 and size
+ * checked and SHA-256 hashed on a worker thread, so the scan's thread only reads metadata.
+ */
+export interface MemberRange {
+  file: string;
+  /** Offset of the member's data in `file`. */
+  start: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  deflated: boolean;
+  /** Send the (inflated) bytes back, moved, not copied. */
+  keep: boolean;
+  /** The member's name, for the reason a damaged one gives. */
+  name: string;
 }
 
 /** One file's outcome in a batch: a value (xxh128 or SHA-256 hex), or an error. */
@@ -19,6 +39,8 @@ export interface HashResult {
   ino?: number;
   error?: string;
   code?: string;
+  /** For "member" with `keep`: the member's bytes. */
+  bytes?: Uint8Array;
 }
 
 /** How `hashAll` cuts a list into messages. */
@@ -63,6 +85,13 @@ export class HashPool {
   /** One message's worth of files: one result per file, in order. */
   batch(op: "edge" | "sha", files: [string, number][], window = 4096, signal?: AbortSignal): Promise<HashResult[]> {
     return this.pool.run({ op, files, window }, signal ? { signal } : {});
+  }
+
+  /** A zip member's SHA-256, every byte CRC-checked, and its bytes when `keep`; rejects with the reason a damaged member gives. */
+  async member(range: MemberRange, signal?: AbortSignal): Promise<{ sha256: string; bytes: Buffer | null }> {
+    const [r] = await this.pool.run({ op: "member", files: [], window: 0, member: range }, signal ? { signal } : {});
+    if (!r || r.error !== undefined || r.value === undefined) throw Object.assign(new Error(r?.error ?? "no result"), r?.code ? { code: r.code } : {});
+    return { sha256: r.value, bytes: r.bytes ? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) : null };
   }
 
   /** Many files in batches (see BatchShape), all batches in flight at once; results in input order. */

@@ -7,6 +7,7 @@ import {
   SNIFF_BYTES,
   boxes,
   fourcc,
+  parseMoov,
   captureFromName,
   captureFromUtc,
   extensionMismatch,
@@ -25,23 +26,55 @@ import { baseStem } from "./names.js";
 const MEDIA_EXT = /\.(heic|heif|hif|avif|jpe?g|png|gif|tiff?|dng|webp|mov|mp4|m4v|3gp)$/i;
 /** Largest HEIF `meta` box read in full when it does not fit in the first read. */
 const MAX_META = 64 * 1024 * 1024;
+/** Largest `moov` box read (as core's QuickTime reader). */
+const MAX_MOOV = 64 * 1024 * 1024;
+
+/**
+ * A file's bytes as readItem reads them: a file on disk, or a zip member held in memory or read
+ * in place (issue 10: no temp copy unless a reader truly needs a file).
+ */
+export interface ItemBytes {
+  /** Up to `length` bytes at `offset` (fewer at the end). */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** What exifr reads a whole photo from: the path, or the bytes. */
+  whole(): Promise<string | Buffer>;
+  /** A path on disk holding the bytes, for exiftool (a zip member is copied on first call; the caller deletes it). */
+  path(): Promise<string>;
+  /** The file on disk, when the bytes are one (our QuickTime reader then reads it directly). */
+  file?: string;
+}
+
+/** A file on disk as ItemBytes. */
+export function fileBytes(path: string): ItemBytes {
+  return {
+    file: path,
+    whole: async () => path,
+    path: async () => path,
+    async read(offset, length) {
+      const fh = await open(path, "r");
+      try {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+/** Bytes in memory as ItemBytes; `path` makes a file of them when exiftool needs one. */
+export function memoryBytes(buf: Buffer, path: () => Promise<string>): ItemBytes {
+  return { whole: async () => buf, path, read: async (offset, length) => buf.subarray(offset, offset + length) };
+}
 
 /** The file's head; for a HEIF whose `meta` box is larger than the first read (rare), the whole box. */
-async function readHead(path: string, size: number): Promise<Buffer> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(Math.min(SNIFF_BYTES, size));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.subarray(0, bytesRead);
-    if (head.length < 16 || fourcc(head, 4) !== "ftyp") return head;
-    const need = metaEnd(head);
-    if (need === null || need <= head.length || need > Math.min(size, MAX_META)) return head;
-    const big = Buffer.alloc(need);
-    const r = await fh.read(big, 0, need, 0);
-    return big.subarray(0, r.bytesRead);
-  } finally {
-    await fh.close();
-  }
+async function readHead(src: ItemBytes, size: number): Promise<Buffer> {
+  const head = await src.read(0, Math.min(SNIFF_BYTES, size));
+  if (head.length < 16 || fourcc(head, 4) !== "ftyp") return head;
+  const need = metaEnd(head);
+  if (need === null || need <= head.length || need > Math.min(size, MAX_META)) return head;
+  return src.read(0, need);
 }
 
 /** Where the top-level `meta` box ends (it may run past the head), or null when there is none before the media data. */
@@ -54,17 +87,33 @@ function metaEnd(head: Buffer): number | null {
 }
 
 /** The TIFF block of a HEIF's Exif item, from the head already read or one positional read. */
-async function readHeifExif(path: string, at: { offset: number; length: number }, head: Buffer): Promise<Buffer | null> {
+async function readHeifExif(src: ItemBytes, at: { offset: number; length: number }, head: Buffer): Promise<Buffer | null> {
   if (at.length > 4 * 1024 * 1024) return null;
   if (at.offset + at.length <= head.length) return tiffFromHeifExif(head.subarray(at.offset, at.offset + at.length));
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(at.length);
-    const { bytesRead } = await fh.read(buf, 0, at.length, at.offset);
-    return tiffFromHeifExif(buf.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
+  return tiffFromHeifExif(await src.read(at.offset, at.length));
+}
+
+/** A QuickTime/MP4's metadata from ItemBytes: walk the top-level boxes with small reads, then parse `moov`. */
+async function quickTimeMeta(src: ItemBytes, size: number): Promise<MediaMeta | null> {
+  if (src.file !== undefined) return readQuickTimeMeta(src.file, size);
+  for (let off = 0; off + 8 <= size; ) {
+    const hdr = await src.read(off, 16);
+    if (hdr.length < 8) return null;
+    let boxSize = hdr.readUInt32BE(0);
+    let headerLen = 8;
+    if (boxSize === 1) {
+      if (hdr.length < 16) return null;
+      [boxSize, headerLen] = [Number(hdr.readBigUInt64BE(8)), 16];
+    } else if (boxSize === 0) boxSize = size - off;
+    if (boxSize < headerLen) return null;
+    if (fourcc(hdr, 4) === "moov") {
+      if (off + boxSize > size || boxSize > MAX_MOOV) return null;
+      const moov = await src.read(off + headerLen, boxSize - headerLen);
+      return moov.length === boxSize - headerLen ? parseMoov(moov) : null;
+    }
+    off += boxSize;
   }
+  return null;
 }
 
 /** Displayed size: HEIF `irot` wins when present; otherwise EXIF orientation 5-8 (or a video's 90/270 rotation) swaps. */
@@ -126,11 +175,12 @@ function baseRecord(relPath: string, st: FileFacts, probe: Probe, readError: str
  * (exifr's HEIF reader misses some layouts, e.g. libheif's iloc base offsets); a JPEG's EXIF
  * sits in the first segments, which the head already holds (no second open).
  */
-async function fastPhotoMeta(absPath: string, size: number, probe: Probe, head: Buffer): Promise<MediaMeta | null> {
-  const tiff = probe.exif ? await readHeifExif(absPath, probe.exif, head).catch(() => null) : null;
-  const src = tiff ?? (probe.format === "jpeg" ? head : absPath);
+async function fastPhotoMeta(bytes: ItemBytes, size: number, probe: Probe, head: Buffer): Promise<MediaMeta | null> {
+  const tiff = probe.exif ? await readHeifExif(bytes, probe.exif, head).catch(() => null) : null;
+  const src = tiff ?? (probe.format === "jpeg" ? head : await bytes.whole().catch(() => null));
+  if (src === null) return null;
   let fast = await readImageMeta(src).catch(() => null);
-  if (!fast?.capture && src === head && head.length < size) fast = await readImageMeta(absPath).catch(() => null);
+  if (!fast?.capture && src === head && head.length < size) fast = await bytes.whole().then(readImageMeta).catch(() => null);
   return fast;
 }
 
@@ -139,18 +189,18 @@ async function fastPhotoMeta(absPath: string, size: number, probe: Probe, head: 
  * exiftool for what they cannot read (RAW, odd videos, images whose date they did not find).
  * Returns the metadata and, for a video nobody can read, the reason it is unreadable.
  */
-async function readMeta(absPath: string, rec: ItemRecord, probe: Probe, head: Buffer, exiftool: ExifTool): Promise<{ meta: MediaMeta | null; error?: string }> {
+async function readMeta(bytes: ItemBytes, rec: ItemRecord, probe: Probe, head: Buffer, exiftool: ExifTool): Promise<{ meta: MediaMeta | null; error?: string }> {
   let fast: MediaMeta | null = null;
   if (rec.kind === "photo" && probe.format !== "gif" && probe.format !== "webp") {
-    fast = await fastPhotoMeta(absPath, rec.size, probe, head);
+    fast = await fastPhotoMeta(bytes, rec.size, probe, head);
     if (fast?.capture) return { meta: fast };
   }
   if (rec.kind === "video") {
-    const qt = await readQuickTimeMeta(absPath, rec.size).catch(() => null);
+    const qt = await quickTimeMeta(bytes, rec.size).catch(() => null);
     if (qt) return { meta: qt };
   }
   try {
-    const slow = await readExiftoolMeta(exiftool, absPath);
+    const slow = await readExiftoolMeta(exiftool, await bytes.path());
     if (!fast || slow.capture) return { meta: slow };
     const meta: MediaMeta = { ...slow, ...definedOnly(fast) };
     const modified = slow.modified ?? fast.modified;
@@ -201,13 +251,17 @@ function finishRecord(rec: ItemRecord, probe: Probe, meta: MediaMeta | null, mti
   if (rec.kind === "video") rec.needs_conversion = videoNeedsConversion(rec.codec, rec.bit_depth) || rec.hdr ? 1 : 0;
 }
 
-/** Read one file into a catalog record. Never throws for a bad file: the reason goes in `error`. */
-export async function readItem(absPath: string, relPath: string, st: FileFacts, exiftool: ExifTool): Promise<ItemRecord> {
+/**
+ * Read one file (a path, or a zip member's ItemBytes) into a catalog record. Never throws for a
+ * bad file: the reason goes in `error`.
+ */
+export async function readItem(file: string | ItemBytes, relPath: string, st: FileFacts, exiftool: ExifTool): Promise<ItemRecord> {
+  const bytes = typeof file === "string" ? fileBytes(file) : file;
   let probe: Probe;
   let readError: string | null = null;
   let head: Buffer = Buffer.alloc(0);
   try {
-    head = st.size === 0 ? head : await readHead(absPath, st.size);
+    head = st.size === 0 ? head : await readHead(bytes, st.size);
     probe = identify(head, st.size, relPath);
   } catch (err) {
     probe = { format: "unknown" };
@@ -216,7 +270,7 @@ export async function readItem(absPath: string, relPath: string, st: FileFacts, 
   const rec = baseRecord(relPath, st, probe, readError);
   let meta: MediaMeta | null = null;
   if (!rec.error && (rec.kind === "photo" || rec.kind === "raw" || rec.kind === "video")) {
-    const r = await readMeta(absPath, rec, probe, head, exiftool);
+    const r = await readMeta(bytes, rec, probe, head, exiftool);
     meta = r.meta;
     if (r.error) rec.error = r.error;
   }

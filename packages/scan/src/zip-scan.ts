@@ -1,13 +1,15 @@
 // Zip parts scanned in place (issue 10): members are listed from the central directory and each
-// one is read through a temp copy of that one member (metadata readers and exiftool need a file;
-// the copy is CRC-checked and hashed on the way, then deleted), so the extra disk is one member
-// per reader at a time. A nested `iCloud Shared Albums*.zip` is read through (stored: in place).
-import { open, mkdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// one is read once, CRC-checked and hashed (SHA-256) on the way: a small member whole in memory,
+// a larger stored one at its offsets in the zip, a larger deflated one through a temp copy. A temp
+// copy is also made when exiftool needs a file (RAW, odd videos), so the extra disk is at most one
+// member per reader at a time. A nested `iCloud Shared Albums*.zip` is read through (stored: in place).
+import { createHash } from "node:crypto";
+import { open, mkdir, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { Catalog, ExifTool, ItemRecord, ZipMember } from "@archive/core";
-import { forEachLimit, looksLikeZip, reasonOf, recordContentHash, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
-import { readItem } from "./read.js";
+import { HashPool, WorkerError, forEachLimit, looksLikeZip, reasonOf, recordContentHash, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
+import { memoryBytes, readItem, type ItemBytes } from "./read.js";
 
 /** What scanning one zip needs from the scan in progress. */
 export interface ZipScanOptions {
@@ -76,15 +78,29 @@ export async function scanZipPart(o: ZipScanOptions): Promise<ZipScanCounts> {
     o.onProblem(o.prefix || o.zip, reasonOf(err));
     return counts;
   }
+  // members are hashed (and small deflated ones inflated) on worker threads while this thread reads metadata
+  const pool = new HashPool(HASH_THREADS);
   try {
-    await scanMembers(o, part, null, counts);
+    await scanMembers({ ...o, pool }, part, null, counts);
   } finally {
+    await pool.close();
     await part.close();
   }
   return counts;
 }
 
-async function scanMembers(o: ZipScanOptions, part: ZipPart, nested: string | null, counts: ZipScanCounts): Promise<void> {
+/**
+ * Hash workers: one beside this thread on 2 cores (measured: 1.17x the folder plan's time with
+ * one, 1.29x with two, which compete with this thread and exiftool), one more from 4 cores.
+ */
+const HASH_THREADS = Math.max(1, Math.min(2, availableParallelism() - 2));
+
+/** A scan in progress: the options and the hash workers. */
+interface Scan extends ZipScanOptions {
+  pool: HashPool;
+}
+
+async function scanMembers(o: Scan, part: ZipPart, nested: string | null, counts: ZipScanCounts): Promise<void> {
   let batch: Batch = { records: [], locations: [], unchanged: [] };
   const flush = () => {
     const b = batch;
@@ -125,9 +141,9 @@ async function scanMembers(o: ZipScanOptions, part: ZipPart, nested: string | nu
   for (const m of nestedZips) await scanNested(o, part, m, counts);
 }
 
-/** One member: its catalogued id when unchanged, else its record read through a temp copy. */
+/** One member: its catalogued id when unchanged, else its record and SHA-256. */
 async function scanMember(
-  o: ZipScanOptions,
+  o: Scan,
   part: ZipPart,
   m: ZipMember,
   at: { base: string; nested: string | null },
@@ -142,28 +158,116 @@ async function scanMember(
     return prev.id;
   }
   const tmp = join(o.tmpDir, `member-${process.pid}-${++tmpCounter}${extname(m.path).slice(0, 16)}`);
+  let copied = false;
+  // exiftool needs a file: the member is copied to `tmp` only when it is asked for (RAW, odd videos)
+  const copy = (write: () => Promise<unknown>) => async () => {
+    if (!copied) {
+      copied = true; // a failed write may leave part of the file: deleted all the same
+      await write();
+    }
+    return tmp;
+  };
+  let r: { rec: ItemRecord; sha256: string | null };
+  try {
+    r = await readMember(o, part, m, rel, tmp, copy);
+  } finally {
+    // (only when written: rm of a missing file cost ~1 ms a member in lstat calls, measured)
+    if (copied) await rm(tmp, { force: true });
+  }
+  r.rec.dev = null;
+  r.rec.ino = null;
+  counts.read++;
+  return { rec: r.rec, loc: { rel, container: o.zip, nested: at.nested, member: m.path, sha256: r.sha256 } };
+}
+
+/** A member up to this size is read whole into memory (inflated, CRC-checked, hashed) ... */
+const IN_MEMORY_MAX = 32 * 1024 * 1024;
+/** ... while the members held at once stay under this many bytes (else: in place, or a temp copy). */
+const memory = { free: 96 * 1024 * 1024 };
+
+/**
+ * A member's record and SHA-256, every byte CRC-checked, by the cheapest route measured
+ * (docs/benchmarks-zip.md): a stored member in place (hashed on a worker while its metadata is
+ * read at offsets in the zip, as from a file); a small deflated one inflated whole on a worker
+ * and read from memory; a larger deflated one through a temp copy. A damaged member is
+ * catalogued unreadable with the reason.
+ */
+async function readMember(
+  o: Scan,
+  part: ZipPart,
+  m: ZipMember,
+  rel: string,
+  tmp: string,
+  copy: (write: () => Promise<unknown>) => () => Promise<string>,
+): Promise<{ rec: ItemRecord; sha256: string | null }> {
+  const facts = { size: m.size, mtimeMs: m.mtimeMs, dev: 0, ino: 0 };
+  const held = m.size + m.compressedSize;
+  if (m.method === "deflated" && m.size <= IN_MEMORY_MAX && held <= memory.free) {
+    memory.free -= held;
+    try {
+      const got = await digest(o.pool, part, m, true).catch(() => null); // damaged: the temp-copy route below says why
+      if (got?.bytes) {
+        const bytes = memoryBytes(got.bytes, copy(() => writeFile(tmp, got.bytes!, { flag: "wx" })));
+        return { rec: await readItem(bytes, rel, facts, o.exiftool), sha256: got.sha256 };
+      }
+    } finally {
+      memory.free += held;
+    }
+  } else if (m.method === "stored") {
+    // hashed on a worker while readItem reads the head, the Exif item or the `moov` at their offsets in the zip
+    const hashing = digest(o.pool, part, m, false).then(
+      (r) => ({ sha256: r.sha256, failure: null }),
+      (err: unknown) => ({ sha256: null, failure: `cannot read from the zip: ${reasonOf(err)}` }),
+    );
+    // a copy for exiftool: written from one read (the worker checks the CRC); a big one streamed
+    const write = () => (m.size <= IN_MEMORY_MAX ? part.readStored(m, 0, m.size).then((b) => writeFile(tmp, b, { flag: "wx" })) : part.extractTo(m, tmp));
+    const rec = await readItem(inPlaceBytes(part, m, copy(write)), rel, facts, o.exiftool);
+    const h = await hashing;
+    if (h.failure) rec.error = h.failure;
+    return { rec, sha256: h.sha256 };
+  }
   let failure: string | null = null;
   let sha256: string | null = null;
-  let rec: ItemRecord;
-  try {
-    // a damaged member (CRC or size mismatch, truncated data) is catalogued unreadable with the reason
-    await part.extractTo(m, tmp).then(
+  const copied = copy(() =>
+    part.extractTo(m, tmp).then(
       (r) => (sha256 = r.sha256),
       (err: unknown) => (failure = `cannot read from the zip: ${reasonOf(err)}`),
-    );
-    rec = await readItem(tmp, rel, { size: m.size, mtimeMs: m.mtimeMs, dev: 0, ino: 0 }, o.exiftool);
-  } finally {
-    await rm(tmp, { force: true });
-  }
+    ),
+  );
+  await copied();
+  const rec = await readItem(tmp, rel, facts, o.exiftool);
   if (failure) rec.error = failure;
-  rec.dev = null;
-  rec.ino = null;
-  counts.read++;
-  return { rec, loc: { rel, container: o.zip, nested: at.nested, member: m.path, sha256 } };
+  return { rec, sha256 };
+}
+
+/**
+ * A member's SHA-256 (and its bytes when `keep`), every byte CRC-checked, on a hash worker; on
+ * this thread when the pool cannot answer (a worker that could not start or crashed).
+ */
+async function digest(pool: HashPool, part: ZipPart, m: ZipMember, keep: boolean): Promise<{ sha256: string; bytes: Buffer | null }> {
+  const { file, start } = await part.dataRange(m);
+  const range = { file, start, compressedSize: m.compressedSize, size: m.size, crc32: m.crc32, deflated: m.method === "deflated", keep, name: m.path };
+  try {
+    return await pool.member(range);
+  } catch (err) {
+    if (!(err instanceof WorkerError)) throw err;
+  }
+  if (!keep) return { sha256: await part.sha256(m), bytes: null };
+  const bytes = await part.read(m);
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes };
+}
+
+/** A stored member read at offsets in the zip; exifr gets the bytes (up to IN_MEMORY_MAX) or the copy. */
+function inPlaceBytes(part: ZipPart, m: ZipMember, path: () => Promise<string>): ItemBytes {
+  return {
+    path,
+    read: (offset, length) => part.readStored(m, offset, length),
+    whole: () => (m.size <= IN_MEMORY_MAX ? part.readStored(m, 0, m.size) : path()),
+  };
 }
 
 /** A zip inside the part (Apple's shared albums): its members are scanned through it. */
-async function scanNested(o: ZipScanOptions, part: ZipPart, m: ZipMember, counts: ZipScanCounts): Promise<void> {
+async function scanNested(o: Scan, part: ZipPart, m: ZipMember, counts: ZipScanCounts): Promise<void> {
   const tmp = join(o.tmpDir, `nested-${process.pid}-${++tmpCounter}.zip`);
   let inner: ZipPart;
   try {
