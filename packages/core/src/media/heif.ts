@@ -34,6 +34,10 @@ export interface MetaBoxes {
   assoc: Map<number, number[]>;
   refs: { type: string; from: number; to: number[] }[];
   extents: Map<number, Extent[]>;
+  /** Items stored in the `idat` box (iloc construction method 1): offsets into `idat`'s body. */
+  idatExtents: Map<number, Extent[]>;
+  /** The `idat` box, when there is one. */
+  idat?: Box;
   maxExtentEnd: number;
 }
 
@@ -117,7 +121,7 @@ function parseIprp(b: Buffer, box: Box, out: MetaBoxes): void {
   }
 }
 
-/** `iloc`: every item's extents in the file (construction method 0 only: file offsets). */
+/** `iloc`: every item's extents: in the file (construction method 0) or in `idat` (method 1). */
 function parseIloc(b: Buffer, box: Box, ver: number, out: MetaBoxes): void {
   const p = box.body + 4;
   const offSize = b[p]! >> 4;
@@ -141,18 +145,19 @@ function parseIloc(b: Buffer, box: Box, ver: number, out: MetaBoxes): void {
       readN(idxSize);
       const off = readN(offSize);
       const len = readN(lenSize);
-      if (method !== 0) continue;
-      out.maxExtentEnd = Math.max(out.maxExtentEnd, base + off + len);
-      const list = out.extents.get(itemId) ?? [];
+      if (method > 1) continue;
+      if (method === 0) out.maxExtentEnd = Math.max(out.maxExtentEnd, base + off + len);
+      const map = method === 0 ? out.extents : out.idatExtents;
+      const list = map.get(itemId) ?? [];
       list.push({ offset: base + off, length: len });
-      out.extents.set(itemId, list);
+      map.set(itemId, list);
     }
   }
 }
 
 /** Parse the children of `meta` (pitm, iinf, iref, iprp, iloc). */
 export function parseMetaBoxes(b: Buffer, meta: Box): MetaBoxes {
-  const out: MetaBoxes = { types: new Map(), props: [], assoc: new Map(), refs: [], extents: new Map(), maxExtentEnd: 0 };
+  const out: MetaBoxes = { types: new Map(), props: [], assoc: new Map(), refs: [], extents: new Map(), idatExtents: new Map(), maxExtentEnd: 0 };
   for (const box of boxes(b, meta.body + 4, meta.end)) {
     const ver = b[box.body]!;
     if (box.type === "pitm") out.primary = ver === 0 ? u16(b, box.body + 4) : u32(b, box.body + 4);
@@ -160,6 +165,7 @@ export function parseMetaBoxes(b: Buffer, meta: Box): MetaBoxes {
     else if (box.type === "iref") parseIref(b, box, ver, out);
     else if (box.type === "iprp") parseIprp(b, box, out);
     else if (box.type === "iloc") parseIloc(b, box, ver, out);
+    else if (box.type === "idat") out.idat = box;
   }
   return out;
 }
