@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32, inflateRawSync } from "node:zlib";
 import type { IHasher } from "hash-wasm";
-import { serveTasks } from "./pool-worker.js";
+import { serveTasks, type TaskResult } from "./pool-worker.js";
 import type { HashResult, HashTask, MemberRange } from "./hashpool.js";
 
 const buf = Buffer.allocUnsafe(128 * 1024);
@@ -81,8 +81,8 @@ function memberBytes(m: MemberRange): Buffer {
   return data;
 }
 
-/** "member": SHA-256 of a zip member; with `keep`, its bytes too (moved to the caller). */
-function member(m: MemberRange): { value: HashResult[]; transfer?: ArrayBuffer[] } {
+/** "member": SHA-256 of a zip member; with `keep`, its bytes too (to be moved to the caller). */
+function member(m: MemberRange): HashResult {
   if (!m.keep && !m.deflated) {
     // stored, bytes not wanted: streamed through the one buffer
     const fd = openSync(m.file, "r");
@@ -97,32 +97,38 @@ function member(m: MemberRange): { value: HashResult[]; transfer?: ArrayBuffer[]
         off += n;
       }
       if (crc >>> 0 !== m.crc32 >>> 0) throw new Error(`CRC-32 mismatch in ${m.name}: the part is damaged`);
-      return { value: [{ value: h.digest("hex") }] };
+      return { value: h.digest("hex") };
     } finally {
       closeSync(fd);
     }
   }
   const data = memberBytes(m);
   const value = createHash("sha256").update(data).digest("hex");
-  if (!m.keep) return { value: [{ value }] };
+  if (!m.keep) return { value };
   // a whole ArrayBuffer moves; a slice of a bigger one is copied into its own first
   let own: Uint8Array = data;
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
     own = new Uint8Array(data.byteLength);
     own.set(data);
   }
-  return { value: [{ value, bytes: own }], transfer: [own.buffer as ArrayBuffer] };
+  return { value, bytes: own };
+}
+
+/** A batch of members: one result each (a damaged member fails only its own). */
+function members(ms: MemberRange[]): TaskResult<HashResult[]> {
+  const value = ms.map((m): HashResult => {
+    try {
+      return member(m);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { error: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) };
+    }
+  });
+  return { value, transfer: value.flatMap((r) => (r.bytes ? [r.bytes.buffer as ArrayBuffer] : [])) };
 }
 
 serveTasks<HashTask, HashResult[]>(async (task) => {
-  if (task.op === "member" && task.member) {
-    try {
-      return member(task.member);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return { value: [{ error: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) }] };
-    }
-  }
+  if (task.op === "member") return members(task.members ?? []);
   const hasher = task.op === "edge" ? await xxh128() : undefined;
   const value = task.files.map(([path, size]): HashResult => {
     try {

@@ -182,6 +182,8 @@ async function scanMember(
 
 /** A member up to this size is read whole into memory (inflated, CRC-checked, hashed) ... */
 const IN_MEMORY_MAX = 32 * 1024 * 1024;
+/** A member this small is read whole and hashed on this thread (a worker's message cost more; readItem reads as much). */
+const SMALL = 256 * 1024;
 /** ... while the members held at once stay under this many bytes (else: in place, or a temp copy). */
 const memory = { free: 96 * 1024 * 1024 };
 
@@ -202,10 +204,11 @@ async function readMember(
 ): Promise<{ rec: ItemRecord; sha256: string | null }> {
   const facts = { size: m.size, mtimeMs: m.mtimeMs, dev: 0, ino: 0 };
   const held = m.size + m.compressedSize;
-  if (m.method === "deflated" && m.size <= IN_MEMORY_MAX && held <= memory.free) {
+  if ((m.method === "deflated" && m.size <= IN_MEMORY_MAX && held <= memory.free) || m.size <= SMALL) {
     memory.free -= held;
     try {
-      const got = await digest(o.pool, part, m, true).catch(() => null); // damaged: the temp-copy route below says why
+      // damaged: the temp-copy route below says why
+      const got = await (m.size <= SMALL ? digestHere(part, m) : digest(o.pool, part, m, true)).catch(() => null);
       if (got?.bytes) {
         const bytes = memoryBytes(got.bytes, copy(() => writeFile(tmp, got.bytes!, { flag: "wx" })));
         return { rec: await readItem(bytes, rel, facts, o.exiftool), sha256: got.sha256 };
@@ -252,7 +255,11 @@ async function digest(pool: HashPool, part: ZipPart, m: ZipMember, keep: boolean
   } catch (err) {
     if (!(err instanceof WorkerError)) throw err;
   }
-  if (!keep) return { sha256: await part.sha256(m), bytes: null };
+  return keep ? digestHere(part, m) : { sha256: await part.sha256(m), bytes: null };
+}
+
+/** A small member's bytes and SHA-256 on this thread: readItem reads that much as the head anyway. */
+async function digestHere(part: ZipPart, m: ZipMember): Promise<{ sha256: string; bytes: Buffer }> {
   const bytes = await part.read(m);
   return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes };
 }
