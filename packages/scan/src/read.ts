@@ -165,7 +165,7 @@ function baseRecord(relPath: string, st: FileFacts, probe: Probe, readError: str
     size: st.size, mtime_ms: Math.round(st.mtimeMs), dev: st.dev, ino: st.ino, format: probe.format, kind,
     capture_local: null, capture_offset: null, capture_utc_ms: null, capture_year: null, capture_month: null, capture_source: null,
     gps_lat: null, gps_lon: null, make: null, model: null, lens: null, width: null, height: null, orientation: null, rotation: null,
-    duration: null, codec: null, bit_depth: null, hdr: probe.hasGainMap ? "gainmap" : null, icc: null, content_id: null, burst_id: null,
+    duration: null, codec: null, bit_depth: null, hdr: probe.hasGainMap ? "gainmap" : null, icc: probe.icc ?? null, content_id: null, burst_id: null,
     needs_conversion: 0, error, ext_mismatch: extensionMismatch(name, probe.format),
   };
 }
@@ -228,7 +228,8 @@ function applyMeta(rec: ItemRecord, meta: MediaMeta, probe: Probe): void {
   rec.codec = meta.codec ?? (rec.kind === "photo" ? probe.format : null);
   rec.bit_depth = meta.bitDepth ?? null;
   rec.hdr = meta.hdr ?? rec.hdr;
-  rec.icc = meta.icc ?? null;
+  // a HEIF's profile is in its `colr` property (the probe), not in the Exif item exifr reads
+  rec.icc = meta.icc ?? probe.icc ?? null;
   rec.content_id = meta.contentId ?? null;
   rec.burst_id = meta.burstId ?? null;
   if (rec.kind === "video" && (!meta.duration || meta.duration <= 0) && !meta.codec) {

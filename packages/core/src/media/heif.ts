@@ -2,6 +2,7 @@
 // grid tiles, auxiliary images such as an HDR gain map) and where every item's bytes are, read
 // at scan time so a truncated HEIC is known before anything decodes it.
 import { boxes, fourcc, type Box } from "./boxes.js";
+import { iccDescription } from "./icc.js";
 
 /** What a HEIF's `meta` box declares. All optional: a damaged file says less. */
 export interface HeifStructure {
@@ -15,6 +16,8 @@ export interface HeifStructure {
   tiles?: number;
   aux?: string[];
   hasGainMap?: boolean;
+  /** The primary image's ICC profile name (`colr` of type prof/rICC), e.g. "Display P3". */
+  icc?: string;
   /** Where the Exif item's bytes are (file offset and length), so EXIF is read without a full parser. */
   exif?: { offset: number; length: number };
   /** Why the header is unusable (truncated, corrupt); the file is then unreadable. */
@@ -183,6 +186,27 @@ function primaryProperties(b: Buffer, m: MetaBoxes, primary: number, out: HeifSt
   }
 }
 
+/** The name of an item's ICC profile: its `colr` of type prof/rICC (nclx carries none). */
+function itemIcc(b: Buffer, m: MetaBoxes, item: number): string | undefined {
+  for (const idx of m.assoc.get(item) ?? []) {
+    const prop = m.props[idx - 1];
+    if (prop?.type !== "colr" || prop.end - prop.body <= 4) continue;
+    // colr is a plain box (no version): colour_type, then the profile
+    const kind = fourcc(b, prop.body);
+    const name = kind === "prof" || kind === "rICC" ? iccDescription(b.subarray(prop.body + 4, prop.end)) : null;
+    if (name) return name;
+  }
+  return undefined;
+}
+
+/** The primary image's ICC profile name; a grid without its own (iOS before 15) has its tiles'. */
+function primaryIcc(b: Buffer, m: MetaBoxes, primary: number): string | undefined {
+  const own = itemIcc(b, m, primary);
+  if (own !== undefined) return own;
+  const tile = m.refs.find((r) => r.type === "dimg" && r.from === primary)?.to[0];
+  return tile === undefined ? undefined : itemIcc(b, m, tile);
+}
+
 /** The `auxC` types of auxiliary images attached to the primary (alpha, depth, Apple's HDR gain map). */
 function auxiliaryTypes(b: Buffer, m: MetaBoxes, primary: number): string[] {
   const aux: string[] = [];
@@ -221,6 +245,8 @@ export function summariseMeta(b: Buffer, m: MetaBoxes, fileSize: number): HeifSt
   const primaryType = m.types.get(primary);
   if (primaryType) out.primaryType = primaryType;
   primaryProperties(b, m, primary, out);
+  const icc = primaryIcc(b, m, primary);
+  if (icc) out.icc = icc;
   out.tiles = m.refs.filter((r) => r.type === "dimg" && r.from === primary).reduce((n, r) => n + r.to.length, 0);
   const aux = auxiliaryTypes(b, m, primary);
   if (aux.length) out.aux = aux;

@@ -2,6 +2,7 @@
 // QuickTime and Apple maker-note parsers, one tag mapping with one date cleaner, one walker.
 export * from "./boxes.js";
 export * from "./heif.js";
+export * from "./icc.js";
 export * from "./sniff.js";
 export * from "./makernote.js";
 export * from "./quicktime.js";
