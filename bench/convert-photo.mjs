@@ -2,7 +2,8 @@
 // Benchmark (issue 13): 20 x 12 MP HEIC -> JPEG with full metadata (EXIF, XMP, maker note, ICC;
 // ISO 21496-1 gain map where the HEIC has an HDR gain map) by `archive convert`, against Debian's
 // native `heif-convert -q 90` run two at a time, side by side in one run; also ours with --no-hdr
-// (what the gain map costs). Reports the ratio, seconds per photo and the projected time for 2,000
+// (what the gain map costs) and ours with the pixels decoded by libheif wasm alone
+// (ARCHIVE_HEIF_DECODER=wasm: what the native ffmpeg decoder saves). Reports the ratio, seconds per photo and the projected time for 2,000
 // photos on this machine next to the paid upload API's published ~30 minutes for 2,000 photos.
 //
 //   npx turbo run build --filter=@archive/cli && node bench/convert-photo.mjs [--rounds 2] [--dir /tmp/archive-bench-photo]
@@ -75,11 +76,11 @@ function prepare() {
 const cpuOf = (file) => readFileSync(file, "utf8").trim().split("\n").pop().split(" ").map(Number).reduce((a, b) => a + b, 0);
 
 /** Run under GNU time: wall seconds, and CPU seconds, which a busy neighbour disturbs far less. */
-function run(cmd, args) {
+function run(cmd, args, env = {}) {
   return new Promise((res, rej) => {
     const t0 = performance.now();
     const timeFile = join(base, "time.txt");
-    const child = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -98,11 +99,11 @@ const uptime = () => spawnSync("uptime", { encoding: "utf8" }).stdout.trim().rep
 const jpegsIn = (dir) => readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.jpe?g$/i.test(f)).map((f) => join(dir, f));
 
 /** archive plan (untimed) then archive convert (timed) on a fresh workspace; outputs checked. */
-async function ours(src, ws, hdrStems, extra = []) {
+async function ours(src, ws, hdrStems, extra = [], env = {}) {
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(ws, { recursive: true });
   await run(process.execPath, [archiveBin, "plan", src, "-C", ws, "--json"]);
-  const r = await run(process.execPath, [archiveBin, "convert", "-C", ws, "--json", ...extra]);
+  const r = await run(process.execPath, [archiveBin, "convert", "-C", ws, "--json", ...extra], env);
   const res = JSON.parse(r.out);
   if (res.failed.length) throw new Error(`archive convert failed on ${JSON.stringify(res.failed)}`);
   let gainMaps = 0;
@@ -135,15 +136,17 @@ async function round(n, dir, hdr, heics) {
   const steps = {
     ours: () => ours(dir, join(base, "ws"), hdr),
     noHdr: () => ours(dir, join(base, "ws-nohdr"), hdr, ["--no-hdr"]),
+    // the pixels decoded by libheif wasm alone (no ffmpeg): what the native decoder saves
+    wasm: () => ours(dir, join(base, "ws-wasm"), hdr, [], { ARCHIVE_HEIF_DECODER: "wasm" }),
     heif: async () => heifConvert(heics, join(base, "out-heif-convert")),
   };
   // alternate the order: a busy neighbour then weighs on each tool in turn
-  const order = n % 2 ? ["ours", "heif", "noHdr"] : ["heif", "noHdr", "ours"];
+  const order = n % 2 ? ["ours", "heif", "noHdr", "wasm"] : ["wasm", "heif", "noHdr", "ours"];
   for (const k of order) r[k] = await steps[k]();
   r.ratio = r.ours.seconds / r.heif.seconds;
   r.cpuRatio = r.ours.cpu / r.heif.cpu;
   console.error(
-    `round ${n} (${order.join(", ")}): ours ${fmt(r.ours.seconds)} s wall / ${fmt(r.ours.cpu)} s CPU (${r.ours.gainMaps} gain maps), --no-hdr ${fmt(r.noHdr.seconds)} / ${fmt(r.noHdr.cpu)} s, heif-convert ${fmt(r.heif.seconds)} / ${fmt(r.heif.cpu)} s: ${fmt(r.ratio)}x wall, ${fmt(r.cpuRatio)}x CPU; ${r.load}`,
+    `round ${n} (${order.join(", ")}): ours ${fmt(r.ours.seconds)} s wall / ${fmt(r.ours.cpu)} s CPU (${r.ours.gainMaps} gain maps), --no-hdr ${fmt(r.noHdr.seconds)} / ${fmt(r.noHdr.cpu)} s, wasm decoder only ${fmt(r.wasm.seconds)} / ${fmt(r.wasm.cpu)} s, heif-convert ${fmt(r.heif.seconds)} / ${fmt(r.heif.cpu)} s: ${fmt(r.ratio)}x wall, ${fmt(r.cpuRatio)}x CPU; ${r.load}`,
   );
   return r;
 }
@@ -162,11 +165,13 @@ async function main() {
     megabytes: heics.reduce((s, f) => s + statSync(f).size, 0) / 1e6,
     cpu: `${availableParallelism()} x ${cpus()[0]?.model ?? "?"}`,
     rounds,
-    totals: { ours: sum("ours"), noHdr: sum("noHdr"), heifConvert: sum("heif") },
+    totals: { ours: sum("ours"), noHdr: sum("noHdr"), wasmOnly: sum("wasm"), heifConvert: sum("heif") },
     ratio: sum("ours") / sum("heif"),
     ratioNoHdr: sum("noHdr") / sum("heif"),
     cpuRatio: cpuSum("ours") / cpuSum("heif"),
     cpuRatioNoHdr: cpuSum("noHdr") / cpuSum("heif"),
+    ratioWasmOnly: sum("wasm") / sum("heif"),
+    cpuRatioWasmOnly: cpuSum("wasm") / cpuSum("heif"),
     // CPU seconds of ours (plan not included) include node's start-up and the catalog work
     cpuSecondsPerPhoto: cpuSum("ours") / rounds.length / heics.length,
     secondsPerPhoto: perPhoto,
@@ -179,7 +184,7 @@ async function main() {
   };
   console.log(JSON.stringify(report, null, 2));
   console.error(
-    `ours/heif-convert ${fmt(report.ratio)}x wall, ${fmt(report.cpuRatio)}x CPU (--no-hdr ${fmt(report.ratioNoHdr)}x wall, ${fmt(report.cpuRatioNoHdr)}x CPU) over ${rounds.length} rounds; ${fmt(perPhoto)} s a photo -> 2,000 photos in ~${report.projected2000Minutes.toFixed(0)} min here (heif-convert ~${report.heifConvert2000Minutes.toFixed(0)} min); from CPU seconds on an idle machine ~${report.projected2000MinutesIdle.toFixed(0)} min (heif-convert ~${report.heifConvert2000MinutesIdle.toFixed(0)} min); the paid upload API ~${API_MINUTES} min`,
+    `ours/heif-convert ${fmt(report.ratio)}x wall, ${fmt(report.cpuRatio)}x CPU (--no-hdr ${fmt(report.ratioNoHdr)}x wall, ${fmt(report.cpuRatioNoHdr)}x CPU; libheif wasm alone ${fmt(report.ratioWasmOnly)}x wall, ${fmt(report.cpuRatioWasmOnly)}x CPU) over ${rounds.length} rounds; ${fmt(perPhoto)} s a photo -> 2,000 photos in ~${report.projected2000Minutes.toFixed(0)} min here (heif-convert ~${report.heifConvert2000Minutes.toFixed(0)} min); from CPU seconds on an idle machine ~${report.projected2000MinutesIdle.toFixed(0)} min (heif-convert ~${report.heifConvert2000MinutesIdle.toFixed(0)} min); the paid upload API ~${API_MINUTES} min`,
   );
 }
 

@@ -69,6 +69,19 @@ async function videoTools(o: ConvertOptions): Promise<{ tools: VideoTools | null
   }
 }
 
+/**
+ * The ffmpeg that decodes HEIC pixels natively (core/media/heif-native.ts), or null for libheif
+ * wasm alone: none found, or ARCHIVE_HEIF_DECODER=wasm (benchmarks and parity checks).
+ */
+function photoFfmpeg(o: ConvertOptions): string | null {
+  if (process.env.ARCHIVE_HEIF_DECODER === "wasm") return null;
+  try {
+    return resolveTool("ffmpeg", o.ffmpeg).path;
+  } catch {
+    return null;
+  }
+}
+
 /** Select the items, start the tools the selection needs, and open the run. */
 async function openRun(o: ConvertOptions): Promise<RunContext> {
   const cat = o.catalog;
@@ -87,7 +100,7 @@ async function openRun(o: ConvertOptions): Promise<RunContext> {
     link: o.link ?? false, keepOriginals: o.keepOriginals ?? false, dry, signal: o.signal,
     multiSource: listSources(cat).length > 1, result, journal: new RunJournal(cat, runId, dry),
     calibration: new CalibrationAccumulator(), hashes: new HashPool(Math.min(2, availableParallelism())), cache: new HashCache(cat),
-    heif: !dry && selectionNeedsConversion(cat, "photo") ? new HeifDecoder() : null,
+    heif: !dry && selectionNeedsConversion(cat, "photo") ? new HeifDecoder(undefined, { ffmpeg: photoFfmpeg(o) }) : null,
     video: video.tools, videoMissing: video.missing, redo,
   };
 }

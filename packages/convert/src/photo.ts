@@ -32,6 +32,8 @@ export interface PhotoOutcome {
   gainMap: "tmap" | "apple" | "off" | null;
   warnings: string[];
   decodeMs: number;
+  /** Which decoder gave the pixels: ffmpeg's libavcodec ("native") or libheif wasm. */
+  decoder: "native" | "wasm";
   /** Top-level images in the file (more than 1: only the primary is in the JPEG). */
   images: number;
 }
@@ -149,7 +151,7 @@ export async function convertHeif(pool: HeifDecoder, src: string, tmpOut: string
     displayHeight = r.width;
   }
   if (r.topLevelImages > 1) warnings.push(`${r.topLevelImages} images in the file; the primary one was converted`);
-  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs, images: r.topLevelImages };
+  return { width: r.width, height: r.height, displayWidth, displayHeight, icc: r.icc !== null, gainMap: map && meta ? meta.from : hdr ? null : "off", warnings, decodeMs: r.decodeMs, decoder: r.decoder, images: r.topLevelImages };
 }
 
 /** The source's XMP packet as it is, or with the organisation added (a new packet when it has none). */

@@ -83,7 +83,7 @@ async function producePhoto(ctx: RunContext, it: ConvertItemRow, src: string, tm
   const p = await convertHeif(ctx.heif!, src, tmp, { quality: ctx.quality, hdr: ctx.hdr, organisation });
   if (organisation) w.params.organisationXmp = true;
   w.warnings.push(...p.warnings);
-  Object.assign(w.params, { quality: ctx.quality, icc: p.icc, gainMap: p.gainMap });
+  Object.assign(w.params, { quality: ctx.quality, icc: p.icc, gainMap: p.gainMap, decoder: p.decoder });
   // a spatial photo's second eye (or any further top-level image) is not in the JPEG: nothing may be lost
   if (p.images > 1) w.mustKeepOriginal = `${p.images} images in the file, the JPEG holds the primary one: the byte-exact original is kept`;
   if (it.width && it.height && (p.displayWidth !== it.width || p.displayHeight !== it.height)) {

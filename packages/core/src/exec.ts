@@ -131,3 +131,49 @@ export function execTool(command: string, args: readonly string[], options: Exec
     });
   });
 }
+
+/**
+ * Run a tool as a filter on bytes: `input` on its stdin, its whole stdout returned (at most
+ * `maxOutput` bytes, else it is stopped and this rejects; that much is allocated up front). Same rules as `execTool`: an argument
+ * array, a timeout, dies with this process; a non-zero exit rejects with its last stderr lines.
+ */
+export function execFilter(command: string, args: readonly string[], input: Buffer, options: { timeoutMs?: number; maxOutput: number }): Promise<Buffer> {
+  installExitHook();
+  return new Promise<Buffer>((resolvePromise, reject) => {
+    const started = dieWithParent(command, args);
+    const child = spawn(started.command, started.args, { shell: false, env: { ...process.env, LANG: "C", LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
+    running.add(child);
+    noteChild(child.pid, command);
+    // the output goes straight into one buffer of the size allowed (no list of chunks to join)
+    const out = Buffer.allocUnsafeSlow(options.maxOutput);
+    let len = 0;
+    const err = capped(64 * 1024);
+    let failure: string | null = null;
+    const timer = options.timeoutMs ? setTimeout(() => ((failure = `timed out after ${options.timeoutMs} ms`), child.kill("SIGKILL")), options.timeoutMs) : undefined;
+    child.stdout.on("data", (d: Buffer) => {
+      if (len + d.length > options.maxOutput) {
+        failure ??= `more than ${options.maxOutput} bytes of output`;
+        child.kill("SIGKILL");
+        return;
+      }
+      d.copy(out, len);
+      len += d.length;
+    });
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.stdin.on("error", () => {}); // a tool that exits early closes its stdin: the exit code says why
+    child.on("error", (e) => {
+      running.delete(child);
+      if (timer) clearTimeout(timer);
+      reject(new ArchiveError((e as NodeJS.ErrnoException).code === "ENOENT" ? "E_TOOL_MISSING" : "E_TOOL_FAILED", `${command}: ${e.message}`, { cause: e }));
+    });
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      if (timer) clearTimeout(timer);
+      if (failure || code !== 0) {
+        const why = failure ?? (err.text().trim().split("\n").slice(-3).join(" | ") || `exit code ${code ?? signal}`);
+        reject(new ArchiveError("E_TOOL_FAILED", `${command}: ${why}`));
+      } else resolvePromise(len === out.length ? out : out.subarray(0, len));
+    });
+    child.stdin.end(input);
+  });
+}

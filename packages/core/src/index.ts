@@ -16,6 +16,7 @@ export * from "./exiftool.js";
 export * from "./hashpool.js";
 export * from "./media/heif-decode.js";
 export * from "./media/heif-pool.js";
+export * from "./media/heif-native.js";
 export * from "./media/jpeg.js";
 export * from "./media/tiff.js";
 export * from "./media/gainmap.js";

@@ -186,16 +186,22 @@ export function decodeHandleRgb(handle: any): { width: number; height: number; d
 /**
  * Decode the primary image (full grid, irot/imir applied) and check it is whole. `extras` are
  * run on the open file too and their values returned under the same names (e.g. a gain map).
+ * With `pixels: false` everything but the primary image's pixels (decoded natively instead).
  */
 export function decodePrimary<E extends Record<string, HeifExtractor> = Record<never, HeifExtractor>>(
   buf: Uint8Array,
   extras?: E,
+  options: { pixels?: boolean } = {},
 ): DecodedHeif & { extras: { [K in keyof E]: ReturnType<E[K]> } } {
   return withHeif(buf, (h) => {
     const ispe = { w: lib._heif_image_handle_get_ispe_width(h.primaryPtr), h: lib._heif_image_handle_get_ispe_height(h.primaryPtr) };
     const { irot, imir } = transforms(h.ctxPtr, h.primaryItemId);
     const icc = primaryIcc(h.primaryPtr);
-    const { width, height, data } = decodeHandleRgb(h.primary);
+    // without pixels (decoded elsewhere): the declared size after irot, and no data
+    const { width, height, data } =
+      options.pixels === false
+        ? { width: lib.heif_image_handle_get_width(h.primary) as number, height: lib.heif_image_handle_get_height(h.primary) as number, data: Buffer.alloc(0) }
+        : decodeHandleRgb(h.primary);
     const got: Record<string, unknown> = {};
     for (const [name, extract] of Object.entries(extras ?? {})) got[name] = extract(h);
     const topLevelImages: number = lib.heif_context_get_number_of_top_level_images(h.ctx);

@@ -22,7 +22,7 @@ function extractors(names: readonly string[]): Record<string, HeifExtractor> {
 
 serveTasks<HeifTask, WorkerDecoded>((task) => {
   const t0 = performance.now();
-  const d = decodePrimary(readFileSync(task.src), extractors(task.extras ?? []));
+  const d = decodePrimary(readFileSync(task.src), extractors(task.extras ?? []), { pixels: task.pixels !== false });
   const transfer: Transferable[] = [];
   // only memory the decoder allocated for this image alone may move (never a pooled Buffer)
   if (d.data.byteOffset === 0 && d.data.buffer.byteLength === d.data.length) transfer.push(d.data.buffer as ArrayBuffer);

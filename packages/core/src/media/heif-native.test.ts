@@ -1,0 +1,86 @@
+// The native HEIC decoder (ffmpeg's libavcodec) against libheif wasm, on every real HEIC
+// fixture: the same size and orientation (irot applied by ffmpeg), pixels at most a few levels apart (chroma rounding),
+// and every file it cannot decode for certain left to libheif with the reason.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { hasTool, realFixtures } from "../../../../test/support.js";
+import { decodePrimary } from "./heif-decode.js";
+import { decodeHeifNative, nativeHeifPlan } from "./heif-native.js";
+import { HeifDecoder } from "./heif-pool.js";
+
+const fx = realFixtures();
+const haveFfmpeg = await hasTool("ffmpeg", ["-version"]);
+
+/** Every .heic/.heif under the fixtures, relative paths. */
+function heics(root: string): string[] {
+  return readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => /\.hei[cf]$/i.test(f))
+    .sort();
+}
+
+describe.skipIf(!fx || !haveFfmpeg)("native HEIC decoding (ffmpeg) against libheif wasm", () => {
+  const decoder = new HeifDecoder(2, { ffmpeg: "ffmpeg" });
+  afterAll(() => decoder.close());
+
+  it("decodes every readable HEIC fixture to libheif's size and orientation, within a few levels", async () => {
+    let compared = 0;
+    for (const rel of heics(fx!)) {
+      const file = join(fx!, rel);
+      let ref: ReturnType<typeof decodePrimary>;
+      try {
+        ref = decodePrimary(readFileSync(file));
+      } catch {
+        await expect(decoder.decode(file), rel).rejects.toThrow(); // libheif's verdict stands
+        continue;
+      }
+      const got = await decoder.decode(file);
+      expect(got.decoder, `${rel}: ${[...decoder.declined.keys()].join("; ")}`).toBe("native");
+      expect([got.width, got.height], rel).toEqual([ref.width, ref.height]);
+      const upright = got.data;
+      let max = 0;
+      let sum = 0;
+      for (let i = 0; i < upright.length; i++) {
+        const d = Math.abs(upright[i]! - ref.data[i]!);
+        sum += d;
+        if (d > max) max = d;
+      }
+      expect(max, rel).toBeLessThanOrEqual(16);
+      expect(sum / upright.length, rel).toBeLessThan(1);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(14);
+  }, 300_000);
+
+  it("leaves to libheif what it cannot decode for certain, saying why", async () => {
+    const file = readFileSync(join(fx!, "osxphotos/IMG_4394.HEIC"));
+    expect(nativeHeifPlan(file)).toMatchObject({ cols: 8, rows: 6, tileWidth: 512, tileHeight: 512, width: 4032, height: 3024 });
+    // a 10-bit stream (hvcC bitDepthLumaMinus8 = 2) is not taken
+    const tenBit = Buffer.from(file);
+    let patched = 0;
+    for (let i = tenBit.indexOf("hvcC", 0, "latin1"); i >= 0; i = tenBit.indexOf("hvcC", i + 4, "latin1")) {
+      tenBit[i + 4 + 17] = (tenBit[i + 4 + 17]! & ~7) | 2;
+      patched++;
+    }
+    expect(patched).toBeGreaterThan(0);
+    expect(nativeHeifPlan(tenBit)).toEqual({ unsupported: "not 8-bit colour HEVC" });
+    // a file cut short: the tiles' data runs past the end
+    expect(nativeHeifPlan(file.subarray(0, Math.floor(file.length / 2)))).toMatchObject({ unsupported: expect.stringMatching(/past the end/) });
+    expect(await decodeHeifNative("ffmpeg", tenBit)).toEqual({ unsupported: "not 8-bit colour HEVC" });
+  });
+
+  it("falls back to libheif when ffmpeg fails, and stops asking a broken ffmpeg", async () => {
+    const broken = new HeifDecoder(1, { ffmpeg: "/nonexistent/ffmpeg" });
+    try {
+      const file = join(fx!, "osxphotos/IMG_0102.HEIC");
+      for (let k = 0; k < 4; k++) expect((await broken.decode(file)).decoder).toBe("wasm");
+      const reasons = [...broken.declined.entries()];
+      expect(reasons).toHaveLength(1);
+      expect(reasons[0]![0]).toMatch(/native decode failed/);
+      expect(reasons[0]![1]).toBe(3); // the fourth file was not sent to it
+    } finally {
+      await broken.close();
+    }
+  }, 120_000);
+});
