@@ -9,8 +9,10 @@
 // yauzl 3 as its README uses it, and where installed in
 // $ZIP_ALTS (npm install node-stream-zip unzipper --prefix $ZIP_ALTS): node-stream-zip, unzipper.
 // Usage: node bench/zip.mjs [--gib 4.2] [--count 70000]
-//        node bench/zip.mjs --plan [--copies 6]   (archive plan from the zip vs the extracted folder)
+//        node bench/zip.mjs --plan [--copies 6] [--rounds 3] [--stored]   (archive plan from the zip vs the extracted folder)
 //        node bench/zip.mjs --plan --convert [--copies 6]   (plan + convert, one run each)
+//        node bench/zip.mjs --rss [--sizes 1,10]   (peak RSS of archive plan on stored parts of 1 and 10 GiB, deleted after)
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -134,17 +136,20 @@ function loadAlt(name) {
 }
 
 // `archive plan` on a part straight from the zip vs on the same files extracted (issue 10: within
-// 1.1x). The part: --copies copies of the fixtures, photos stored and videos deflated.
+// 1.1x). The part: --copies copies of the fixtures, photos stored and videos deflated (--stored:
+// every member stored, as Apple's parts). --rounds fresh plans of each, the order alternating
+// every round; wall, CPU (user+sys, children included) and peak RSS from GNU time.
 async function planBench() {
-  const { execFileSync } = await import("node:child_process");
   const { rmSync } = await import("node:fs");
   const copies = arg("copies", 6);
+  const allStored = process.argv.includes("--stored");
   const top = "iCloud Photos Part 1 of 1";
-  const zip = join(dir, `plan-part-${copies}.zip`);
+  const tag = `${copies}${allStored ? "-stored" : ""}`;
+  const zip = join(dir, `plan-part-${tag}.zip`);
   const folder = join(dir, `plan-extracted-${copies}`);
   if (!existsSync(zip)) {
     await writeZip(zip, (z) => {
-      for (let c = 0; c < copies; c++) for (const f of fixtureFiles()) z.addFile(f, `${top}/Photos/${c}-${f.split("/").pop()}`, { compress: /\.(mov|mp4)$/i.test(f) });
+      for (let c = 0; c < copies; c++) for (const f of fixtureFiles()) z.addFile(f, `${top}/Photos/${c}-${f.split("/").pop()}`, { compress: !allStored && /\.(mov|mp4)$/i.test(f) });
     });
   }
   if (!existsSync(folder)) {
@@ -158,19 +163,48 @@ async function planBench() {
   }
   const cli = join(here, "../packages/cli/bin/archive.js");
   if (process.argv.includes("--convert")) return planConvertBench(cli, zip, folder);
-  const runs = { zip: [], folder: [] };
-  for (let i = 0; i < 3; i++) {
-    for (const [name, src] of [["zip", zip], ["folder", folder]]) {
+  const rounds = arg("rounds", 3);
+  const runs = { zip: [], folder: [], hash: [] };
+  const ratios = [];
+  const hashed = [];
+  const load = [];
+  // the zip plan hashes every member (SHA-256, CRC-32): the folder plan reads heads only, so the
+  // like-for-like reference is the folder plan plus hashing the folder (openssl dgst -sha256, 2 at a time: SHA-256 as fast as ours, benchmarks.md)
+  const hashFolder = ["-c", `find '${folder}' -type f -print0 | xargs -0 -n 16 -P 2 openssl dgst -sha256 > /dev/null`];
+  for (let i = 0; i < rounds; i++) {
+    load.push((await import("node:os")).loadavg()[0]);
+    const order = i % 2 ? [["folder", folder], ["zip", zip]] : [["zip", zip], ["folder", folder]];
+    for (const [name, src] of order) {
       const ws = join(dir, `plan-ws-${name}`);
       rmSync(ws, { recursive: true, force: true });
-      const t = performance.now();
-      execFileSync(process.execPath, [cli, "plan", src, "-C", ws, "--json"], { stdio: ["ignore", "ignore", "inherit"] });
-      runs[name].push((performance.now() - t) / 1000);
+      runs[name].push(timed(process.execPath, [cli, "plan", src, "-C", ws, "--json"]));
+      if (name === "folder") runs.hash.push(timed("/bin/sh", hashFolder));
     }
+    ratios.push(runs.zip[i].wall / runs.folder[i].wall);
+    hashed.push(runs.zip[i].wall / (runs.folder[i].wall + runs.hash[i].wall));
   }
-  const med = (a) => [...a].sort((x, y) => x - y)[1];
+  const med = (a) => {
+    const s = [...a].sort((x, y) => x - y);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const f1 = (x) => x.toFixed(2);
   const size = (statSync(zip).size / 2 ** 20).toFixed(0);
-  console.log(`archive plan, ${copies} copies of the fixtures (${size} MiB part), median of 3 fresh plans: zip ${med(runs.zip).toFixed(1)} s, extracted folder ${med(runs.folder).toFixed(1)} s, ratio ${(med(runs.zip) / med(runs.folder)).toFixed(2)}x (zip: ${runs.zip.map((x) => x.toFixed(1)).join(", ")}; folder: ${runs.folder.map((x) => x.toFixed(1)).join(", ")})`);
+  const sum = (name) => `wall ${f1(med(runs[name].map((r) => r.wall)))} s, CPU ${f1(med(runs[name].map((r) => r.cpu)))} s, peak RSS ${med(runs[name].map((r) => r.rssMiB)).toFixed(0)} MiB`;
+  console.log(`archive plan, ${copies} copies of the fixtures (${size} MiB part${allStored ? ", all stored" : ", videos deflated"}), ${rounds} rounds alternating, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`);
+  console.log(`  zip:    ${sum("zip")}`);
+  console.log(`  folder: ${sum("folder")}`);
+  console.log(`  openssl dgst -sha256 of the folder: wall ${f1(med(runs.hash.map((r) => r.wall)))} s, CPU ${f1(med(runs.hash.map((r) => r.cpu)))} s`);
+  console.log(`  ratio zip/folder: median ${f1(med(ratios))}x wall (rounds: ${ratios.map(f1).join(", ")}); CPU ${f1(med(runs.zip.map((r) => r.cpu)) / med(runs.folder.map((r) => r.cpu)))}x`);
+  console.log(`  ratio zip/(folder + openssl): median ${f1(med(hashed))}x wall (rounds: ${hashed.map(f1).join(", ")})`);
+}
+
+/** One run under GNU time: wall and CPU seconds (children included), peak RSS. */
+function timed(cmd, args) {
+  const out = join(dir, "time.txt");
+  const r = spawnSync("/usr/bin/time", ["-o", out, "-f", "%e %U %S %M", cmd, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited with ${r.status}`);
+  const [wall, user, sys, kib] = readFileSync(out, "utf8").trim().split(/\s+/).slice(-4).map(Number);
+  return { wall, cpu: user + sys, rssMiB: kib / 1024 };
 }
 
 // plan + convert (the issue's 1.1x): one fresh workspace each, zip and folder in turn
@@ -236,6 +270,43 @@ async function measure(name, file, { all }) {
   return `${name.padEnd(16)} ${file.split("/").pop().padEnd(20)} ${String(r.entries.length).padStart(6)} entries  list ${tList.toFixed(0).padStart(5)} ms  random ${tRandom.toFixed(0).padStart(4)} ms  all+crc+sha ${mbs}  peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`;
 }
 
+// Peak RSS of `archive plan` on stored parts of --sizes GiB (default 1,10) built from the fixtures
+// (copies under distinct names), each deleted afterwards (issue 10: flat from 1 GB to 10 GB).
+async function rssBench() {
+  const { rmSync } = await import("node:fs");
+  const sizes = (process.argv[process.argv.indexOf("--sizes") + 1] ?? "").split(",").map(Number).filter((x) => x > 0);
+  const files = fixtureFiles();
+  const cli = join(here, "../packages/cli/bin/archive.js");
+  for (const gib of sizes.length && process.argv.includes("--sizes") ? sizes : [1, 10]) {
+    const zip = join(dir, `rss-${gib}.zip`);
+    let members = 0;
+    const t = Date.now();
+    await writeZip(zip, (z) => {
+      for (let bytes = 0, copy = 0; bytes < gib * 2 ** 30; copy++) {
+        for (const f of files) {
+          z.addFile(f, `iCloud Photos Part 1 of 1/Photos/${copy}-${f.split("/").pop()}`, { compress: false });
+          bytes += statSync(f).size;
+          members++;
+        }
+      }
+    });
+    const built = ((Date.now() - t) / 1000).toFixed(0);
+    const ws = join(dir, "rss-ws");
+    rmSync(ws, { recursive: true, force: true });
+    try {
+      const r = timed(process.execPath, [cli, "plan", zip, "-C", ws, "--json"]);
+      console.log(`archive plan, ${(statSync(zip).size / 2 ** 30).toFixed(2)} GiB stored part, ${members} members (built in ${built} s): wall ${r.wall.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+    } finally {
+      rmSync(zip, { force: true });
+      rmSync(ws, { recursive: true, force: true });
+    }
+  }
+}
+
+if (process.argv.includes("--rss")) {
+  await rssBench();
+  process.exit(0);
+}
 if (process.argv.includes("--plan")) {
   await planBench();
   process.exit(0);

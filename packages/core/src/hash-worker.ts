@@ -83,6 +83,9 @@ function memberBytes(m: MemberRange): Buffer {
 
 /** "member": SHA-256 of a zip member; with `keep`, its bytes too (to be moved to the caller). */
 function member(m: MemberRange): HashResult {
+  if (!m.deflated && m.compressedSize !== m.size) {
+    throw new Error(`size mismatch in ${m.name}: stored with ${m.compressedSize} bytes where the zip says ${m.size}: the part is damaged`);
+  }
   if (!m.keep && !m.deflated) {
     // stored, bytes not wanted: streamed through the one buffer
     const fd = openSync(m.file, "r");

@@ -115,4 +115,35 @@ describe.skipIf(!real || !haveExiftool)("archive plan reads each zip member by t
     }
     expect(await readdir(join(wsZip, ".archive/tmp"))).toEqual([]);
   }, 120_000);
+
+  it("reads members of nested zips the same way: a stored one in place, a deflated one through its copy", async () => {
+    const inner = join(dir, "inner.zip");
+    await writeZip(inner, [
+      { name: "My Albums/Trip/stored.HEIC", data: bytes.get("stored.HEIC")!, compress: false },
+      { name: "My Albums/Trip/deflated.mov", data: bytes.get("deflated.mov")!, compress: true },
+    ]);
+    const innerBytes = await readFile(inner);
+    const outer = join(dir, "nested.zip");
+    await writeZip(outer, [
+      { name: "Part/iCloud Shared Albums.zip", data: innerBytes, compress: false },
+      { name: "Part/iCloud Shared Albums-1.zip", data: innerBytes, compress: true },
+    ]);
+    const ws = await tempDir("archive-zip-routes-ws-");
+    const r = await runArchive(["plan", outer, "-C", ws, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const list = await runArchive(["list", "-C", ws, "--json"]);
+    const rows = list.stdout.trim().split("\n").map((l) => JSON.parse(l) as Listed);
+    expect(rows.map((x) => x.source.slice(outer.length + 1)).sort()).toEqual([
+      "Part/iCloud Shared Albums-1.zip/My Albums/Trip/deflated.mov",
+      "Part/iCloud Shared Albums-1.zip/My Albums/Trip/stored.HEIC",
+      "Part/iCloud Shared Albums.zip/My Albums/Trip/deflated.mov",
+      "Part/iCloud Shared Albums.zip/My Albums/Trip/stored.HEIC",
+    ]);
+    for (const x of rows) {
+      const name = x.source.split("/").pop()!;
+      expect([x.status, x.sha256], x.source).toEqual(["pending", sha(bytes.get(name)!)]);
+      expect(x.captureSource, x.source).not.toBe("mtime");
+    }
+    expect(await readdir(join(ws, ".archive/tmp"))).toEqual([]);
+  }, 120_000);
 });
