@@ -29,7 +29,7 @@ async function damage(zip: string, name: string, at: number): Promise<void> {
   for (let i = buf.indexOf(n); i >= 0; i = buf.indexOf(n, i + 1)) {
     if (buf.readUInt32LE(i - 30) !== 0x04034b50) continue;
     const data = i + n.length + buf.readUInt16LE(i - 30 + 28);
-    buf[data + at] ^= 0xff;
+    buf[data + at] = buf[data + at]! ^ 0xff;
     await writeFile(zip, buf);
     return;
   }
