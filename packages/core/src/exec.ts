@@ -24,6 +24,8 @@ export interface ExecOptions {
   maxBuffer?: number;
   /** Throw unless the exit code is 0 (default true). */
   check?: boolean;
+  /** Every chunk of stdout as it arrives (progress from a tool that prints a line per file). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 const running = new Set<import("node:child_process").ChildProcess>();
@@ -110,7 +112,10 @@ export function execTool(command: string, args: readonly string[], options: Exec
       if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener("abort", terminate);
     };
-    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stdout.on("data", (d: Buffer) => {
+      out.push(d);
+      options.onStdout?.(d);
+    });
     child.stderr.on("data", (d: Buffer) => err.push(d));
     child.on("error", (e) => {
       done();

@@ -3,7 +3,7 @@ import { cp, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listDestinations, openWorkspace, verifiedAtOf } from "@archive/core";
+import { listDestinations, openWorkspace, verifiedAtOf, type OnEvent, type ProgressEvent } from "@archive/core";
 import { execFileP, hasTool, realFixtures, tempDir } from "../../test/helpers.js";
 import { checkCopy } from "./check.js";
 import { writeExtraManifests } from "./extra.js";
@@ -17,7 +17,7 @@ let root = "";
 let tmp = "";
 let savedConfig: string | undefined;
 
-async function check(at: string | undefined, extra: { download?: boolean; samplePct?: number } = {}) {
+async function check(at: string | undefined, extra: { download?: boolean; samplePct?: number; onEvent?: OnEvent } = {}) {
   const ws = openWorkspace(root, { lock: false });
   try {
     return await checkCopy({ workspace: root, catalog: ws.catalog, cwd: tmp, threads: 2, ...(at ? { at } : {}), ...extra });
@@ -92,9 +92,14 @@ run("archive verify --at (real rclone)", () => {
     try {
       await writeFile(process.env.RCLONE_CONFIG!, `[backup]\ntype = local\n\n[web]\ntype = http\nurl = http://127.0.0.1:${port}/\n`);
       await expect(check("web:")).rejects.toThrow(/no SHA-256.*--download/);
-      const r = await check("web:", { download: true });
+      const events: ProgressEvent[] = [];
+      const r = await check("web:", { download: true, onEvent: (e) => events.push(e) });
       expect(r.method).toBe("rclone-download");
       expectNamed(r);
+      // progress per file as rclone hashes them (a download can take hours)
+      const progress = events.filter((e) => e.kind === "progress" && e.stage === "hash");
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.every((e) => e.kind === "progress" && e.done >= 1 && e.done <= (e.total ?? 0))).toBe(true);
     } finally {
       server.kill("SIGTERM");
     }

@@ -100,7 +100,9 @@ export async function gatherRemote(
       const hashed = wanted ? await listRemote(remote, { hashType, ...(list ? { filesFrom: list } : {}), ...sig }) : all;
       for (const f of hashed) if (f.hash) hashes.set(f.rel, f.hash);
     } else {
-      for (const [k, v] of await downloadHashes(remote, { ...(list ? { filesFrom: list } : {}), ...sig })) hashes.set(k, v);
+      const total = wanted?.size ?? all.length;
+      const onFile = (done: number) => opts.onEvent({ kind: "progress", stage: "hash", done, total });
+      for (const [k, v] of await downloadHashes(remote, { ...(list ? { filesFrom: list } : {}), onFile, ...sig })) hashes.set(k, v);
     }
     return { present, hashes, unreadable };
   } finally {

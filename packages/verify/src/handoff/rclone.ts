@@ -32,8 +32,8 @@ function filterArgs(): string[] {
 // rclone refuses --files-from-raw together with other filters: a list of names needs none.
 const selectArgs = (filesFrom?: string): string[] => (filesFrom ? ["--files-from-raw", filesFrom] : filterArgs());
 
-async function rclone(args: readonly string[], signal?: AbortSignal): Promise<string> {
-  const r = await execTool(rcloneBin(), args, { maxBuffer: 1 << 30, ...(signal ? { signal } : {}), check: false });
+async function rclone(args: readonly string[], signal?: AbortSignal, onStdout?: (chunk: Buffer) => void): Promise<string> {
+  const r = await execTool(rcloneBin(), args, { maxBuffer: 1 << 30, ...(signal ? { signal } : {}), ...(onStdout ? { onStdout } : {}), check: false });
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split("\n").filter((l) => !/NOTICE: Config file .* not found/.test(l)).slice(-3).join(" | ");
     throw new ArchiveError("E_TOOL_FAILED", `rclone ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${why}`);
@@ -78,12 +78,22 @@ export async function listRemote(
 
 /**
  * SHA-256 of files at a remote whose backend has none: `rclone hashsum sha256 --download` reads
- * each file through rclone and hashes it locally. Returns path -> hex.
+ * each file through rclone and hashes it locally. Returns path -> hex; `onFile` gets the count
+ * of files hashed so far as rclone reports them.
  */
-export async function downloadHashes(remote: string, opts: { filesFrom?: string; signal?: AbortSignal } = {}): Promise<Map<string, string>> {
+export async function downloadHashes(
+  remote: string,
+  opts: { filesFrom?: string; signal?: AbortSignal; onFile?: (files: number) => void } = {},
+): Promise<Map<string, string>> {
   const args = ["hashsum", "sha256", "--download", ...selectArgs(opts.filesFrom)];
   args.push("--", remote);
-  const out = await rclone(args, opts.signal);
+  // rclone prints a line as each file is hashed: counted as they come, for progress
+  let files = 0;
+  const onStdout = opts.onFile ? (d: Buffer) => {
+    for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) files++;
+    opts.onFile!(files);
+  } : undefined;
+  const out = await rclone(args, opts.signal, onStdout);
   const map = new Map<string, string>();
   for (const line of out.split("\n")) {
     const m = /^([0-9a-f]{64}) {2}(.*)$/.exec(line);
