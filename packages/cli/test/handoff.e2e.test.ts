@@ -99,4 +99,16 @@ run("hand-off through the CLI", () => {
     expect(section).toMatch(/0 never re-read/);
     expect(section).toMatch(/PAR2 protection: \d+ sets, 3 files/);
   });
+
+  it("once the archive changes, the report says the proven copy is of an older archive", async () => {
+    await copyFile(join(fixtures!, "lychee/classic-car.heic"), join(tmp, "lib", "classic-car.heic"));
+    for (const args of [["plan", join(tmp, "lib"), "-C", ws], ["convert", "-C", ws], ["report", "-C", ws]]) {
+      const r = await runArchive([...args, "-q"]);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+    }
+    const html = await readFile(join(ws, "report", "index.html"), "utf8");
+    const section = html.slice(html.indexOf("<h2>Hand-off</h2>"), html.indexOf("<h2>Duplicates</h2>"));
+    expect(section).toMatch(/the archive has changed since this proof/);
+    expect(section).toContain(`archive verify --at ${join(tmp, "copy")}`);
+  }, 300_000);
 });

@@ -1,18 +1,29 @@
 // The report's hand-off section (issue 11): every destination with its last proof, how recently
 // the archive was re-read (scrubbing), PAR2 protection, and the commands anyone can run without us.
-import { formatBytes, listDestinations, protectionSets, scrubStats, type Catalog, type DestinationRecord, type ScrubStats } from "@archive/core";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatBytes, listDestinations, protectionSets, scrubStats, sha256Buffer, type Catalog, type DestinationRecord, type ScrubStats } from "@archive/core";
 
 /** What the hand-off section shows. */
 export interface HandoffData {
   destinations: DestinationRecord[];
   scrub: ScrubStats;
   protection: { sets: number; files: number; bytes: number };
+  /** SHA-256 of the workspace's manifest now (null: none yet): a proof of another manifest proves an older archive. */
+  manifestSha256: string | null;
 }
 
 /** Read the hand-off facts from the catalog. */
-export function gatherHandoff(cat: Catalog): HandoffData {
+export function gatherHandoff(cat: Catalog, root: string): HandoffData {
   const sets = protectionSets(cat);
+  let manifestSha256: string | null = null;
+  try {
+    manifestSha256 = sha256Buffer(readFileSync(join(root, "manifest-sha256.txt")));
+  } catch {
+    // no manifest yet
+  }
   return {
+    manifestSha256,
     destinations: listDestinations(cat),
     scrub: scrubStats(cat),
     protection: { sets: sets.length, files: sets.reduce((n, s) => n + s.files, 0), bytes: sets.reduce((n, s) => n + s.bytes, 0) },
@@ -27,8 +38,12 @@ export function handoffSection(h: HandoffData | undefined, esc: (s: unknown) => 
   const rows = h.destinations.map((d) => {
     const p = d.lastFullProof;
     const proof = p ? `${day(p.verifiedAt)}: ${p.files.toLocaleString("en-US")} files, ${formatBytes(p.bytes)} (${esc(p.method)}; manifest <code>${esc(p.manifestSha256.slice(0, 16))}…</code>)` : "no full proof yet";
+    // the archive changed since (new outputs, organisation updated): that proof is of an older archive
+    const stale = p && h.manifestSha256 && p.manifestSha256 !== h.manifestSha256
+      ? ` <strong class="stale">· the archive has changed since this proof (manifest now <code>${esc(h.manifestSha256.slice(0, 16))}…</code>): copy it again and run archive verify --at ${esc(d.dest)}</strong>`
+      : "";
     const last = d.lastProof && d.lastProof.samplePct !== null ? ` · sample ${d.lastProof.samplePct}% on ${day(d.lastProof.verifiedAt)}` : "";
-    return `<tr><td><code>${esc(d.dest)}</code></td><td>${esc(d.kind)}</td><td>${proof}${last}</td></tr>`;
+    return `<tr><td><code>${esc(d.dest)}</code></td><td>${esc(d.kind)}</td><td>${proof}${last}${stale}</td></tr>`;
   });
   const s = h.scrub;
   const dest = h.destinations[0]?.dest ?? "REMOTE:PATH";

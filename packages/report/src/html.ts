@@ -45,6 +45,7 @@ h1{font-size:1.4em;margin:.3em 0}h2{font-size:1.15em;margin:1.6em 0 .5em;border-
 .kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:8px}
 .kpi{background:var(--card);border-radius:8px;padding:8px 10px}.kpi b{display:block;font-size:1.3em}
 .kpi.bad b{color:var(--bad)}.kpi.ok b{color:var(--ok)}
+.stale{color:var(--bad)}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .bar{height:10px;background:var(--photo);border-radius:2px;min-width:1px}

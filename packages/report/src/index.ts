@@ -153,7 +153,7 @@ function gather(cat: Catalog, root: string, maxFailures: number): Omit<ReportDat
     unresolved: unresolvedOf(cat, maxFailures),
     duplicates: reportDuplicates(cat),
     ledger: ledger(cat, maxFailures),
-    handoff: gatherHandoff(cat),
+    handoff: gatherHandoff(cat, root),
   };
 }
 
