@@ -70,8 +70,9 @@ function memberBytes(m: MemberRange): Buffer {
   let data = raw;
   if (m.deflated) {
     try {
-      // one byte more than declared may come out, so a member longer than its entry says is caught
-      data = inflateRawSync(raw, { maxOutputLength: m.size + 1, chunkSize: Math.max(64, Math.min(m.size + 1, 1 << 24)) });
+      // one byte more than declared may come out, so a member longer than its entry says is caught;
+      // one chunk of exactly the declared size comes back as its own ArrayBuffer (moved, not copied)
+      data = inflateRawSync(raw, { maxOutputLength: m.size + 1, chunkSize: Math.max(64, Math.min(m.size, 1 << 24)) });
     } catch (err) {
       throw new Error(`cannot inflate ${m.name}: ${err instanceof Error ? err.message : String(err)}: the part is damaged`);
     }

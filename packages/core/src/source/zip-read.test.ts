@@ -84,6 +84,27 @@ describe.skipIf(!real)("zip members read in memory, in place and on a worker", (
     await expect(part.extractTo(members.get("bad-stored.heic")!, join(dir, "bad"))).rejects.toThrow(/CRC-32 mismatch in bad-stored\.heic/);
   });
 
+  it("a deflated member longer than its entry says is refused by every route", async () => {
+    const dir = await tempDir("archive-zip-read-long-");
+    const file2 = join(dir, "long.zip");
+    await writeZip(file2, [{ name: "long.mov", data: bytes.get("deflated.mov")!, compress: true }]);
+    // the declared uncompressed size, 10 bytes short, in the local (offset 22) and central (24) headers
+    const buf = await readFile(file2);
+    const at = (sig: number) => buf.indexOf(Buffer.from([sig & 0xff, (sig >> 8) & 0xff, (sig >> 16) & 0xff, sig >>> 24]));
+    for (const [h, off] of [[at(0x04034b50), 22], [at(0x02014b50), 24]] as const) buf.writeUInt32LE(bytes.get("deflated.mov")!.length - 10, h + off);
+    await writeFile(file2, buf);
+    const p2 = await ZipPart.open(file2);
+    try {
+      let m: ZipMember | undefined;
+      for await (const x of p2.members()) if (!("reason" in x)) m = x;
+      await expect(p2.read(m!)).rejects.toThrow(/long\.mov.*the part is damaged/);
+      const range = { ...(await p2.dataRange(m!)), compressedSize: m!.compressedSize, size: m!.size, crc32: m!.crc32, deflated: true, keep: true, name: m!.path };
+      await expect(pool.member(range)).rejects.toThrow(/long\.mov.*the part is damaged/);
+    } finally {
+      await p2.close();
+    }
+  });
+
   it("HashPool.member(): one tick's members in one batch, each with its own result; a damaged one fails alone", async () => {
     const ask = async (name: string, keep: boolean) => {
       const m = members.get(name)!;
