@@ -1,7 +1,6 @@
-import { availableParallelism } from "node:os";
 import kleur from "kleur";
 import { createExifTool } from "@archive/core";
-import { convertLibrary, needsAttention, type ConvertFilter, type ConvertResult } from "@archive/convert";
+import { convertLibrary, defaultConvertJobs, needsAttention, type ConvertFilter, type ConvertResult } from "@archive/convert";
 import { buildManifest, type ManifestResult } from "@archive/verify";
 import { EXIT, defineCommand, type Options, type Values } from "../command.js";
 import { acceptedItemPaths } from "../unresolved.js";
@@ -18,7 +17,7 @@ export const CONVERT_OPTIONS = {
   kind: { kind: "choice", value: "KIND", choices: ["photo", "video", "live"], help: "photo, video or live (Live Photos)" },
   album: { kind: "string", value: "NAME", help: "only items of an Apple-export album" },
   "include-deleted": { kind: "boolean", help: "also convert items an Apple export lists as deleted (Recently Deleted/)" },
-  jobs: { kind: "int", short: "j", min: 1, max: 64, help: `items in flight (default: ${availableParallelism()}, the cores)` },
+  jobs: { kind: "int", short: "j", min: 1, max: 64, help: `items in flight (default: ${defaultConvertJobs()}, the cores + 1)` },
   quality: { kind: "int", value: "Q", min: 1, max: 100, help: "JPEG quality 1-100 (default 90, or the workspace's)" },
   layout: { kind: "choice", value: "L", choices: ["mirror", "date"], help: "mirror (the source's folders, default) or date (YYYY/MM/)" },
   "keep-originals": { kind: "boolean", help: "also keep byte-exact originals of converted files in originals/" },

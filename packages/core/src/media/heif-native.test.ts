@@ -3,14 +3,25 @@
 // and every file it cannot decode for certain left to libheif with the reason.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hasTool, realFixtures } from "../../../../test/support.js";
 import { decodePrimary } from "./heif-decode.js";
 import { decodeHeifNative, nativeHeifPlan } from "./heif-native.js";
 import { HeifDecoder } from "./heif-pool.js";
+import { resolveTool } from "../tools.js";
 
 const fx = realFixtures();
-const haveFfmpeg = await hasTool("ffmpeg", ["-version"]);
+/** The ffmpeg convert decodes with (the npm static build first), and the system one: both must agree with libheif. */
+const FFMPEGS = [...new Set([tryResolve({ prefer: "npm" }), tryResolve({})].filter((f): f is string => f !== null))];
+const haveFfmpeg = FFMPEGS.length > 0 && (await hasTool(FFMPEGS[0]!, ["-version"]));
+
+function tryResolve(o: { prefer?: "npm" }): string | null {
+  try {
+    return resolveTool("ffmpeg", undefined, o).path;
+  } catch {
+    return null;
+  }
+}
 
 /** Every .heic/.heif under the fixtures, relative paths. */
 function heics(root: string): string[] {
@@ -21,37 +32,41 @@ function heics(root: string): string[] {
 }
 
 describe.skipIf(!fx || !haveFfmpeg)("native HEIC decoding (ffmpeg) against libheif wasm", () => {
-  const decoder = new HeifDecoder(2, { ffmpeg: "ffmpeg" });
-  afterAll(() => decoder.close());
-
-  it("decodes every readable HEIC fixture to libheif's size and orientation, within a few levels", async () => {
+  it(`decodes every readable HEIC fixture to libheif's size and orientation, within a few levels (${FFMPEGS.join(", ")})`, async () => {
+    const decoders = FFMPEGS.map((ffmpeg) => new HeifDecoder(2, { ffmpeg }));
     let compared = 0;
-    for (const rel of heics(fx!)) {
-      const file = join(fx!, rel);
-      let ref: ReturnType<typeof decodePrimary>;
-      try {
-        ref = decodePrimary(readFileSync(file));
-      } catch {
-        await expect(decoder.decode(file), rel).rejects.toThrow(); // libheif's verdict stands
-        continue;
+    try {
+      for (const rel of heics(fx!)) {
+        const file = join(fx!, rel);
+        let ref: ReturnType<typeof decodePrimary>;
+        try {
+          ref = decodePrimary(readFileSync(file));
+        } catch {
+          for (const decoder of decoders) await expect(decoder.decode(file), rel).rejects.toThrow(); // libheif's verdict stands
+          continue;
+        }
+        for (const [k, decoder] of decoders.entries()) {
+          const got = await decoder.decode(file);
+          const what = `${rel} with ${FFMPEGS[k]}`;
+          expect(got.decoder, `${what}: ${[...decoder.declined.keys()].join("; ")}`).toBe("native");
+          expect([got.width, got.height], what).toEqual([ref.width, ref.height]);
+          let max = 0;
+          let sum = 0;
+          for (let i = 0; i < got.data.length; i++) {
+            const d = Math.abs(got.data[i]! - ref.data[i]!);
+            sum += d;
+            if (d > max) max = d;
+          }
+          expect(max, what).toBeLessThanOrEqual(16);
+          expect(sum / got.data.length, what).toBeLessThan(1);
+          compared++;
+        }
       }
-      const got = await decoder.decode(file);
-      expect(got.decoder, `${rel}: ${[...decoder.declined.keys()].join("; ")}`).toBe("native");
-      expect([got.width, got.height], rel).toEqual([ref.width, ref.height]);
-      const upright = got.data;
-      let max = 0;
-      let sum = 0;
-      for (let i = 0; i < upright.length; i++) {
-        const d = Math.abs(upright[i]! - ref.data[i]!);
-        sum += d;
-        if (d > max) max = d;
-      }
-      expect(max, rel).toBeLessThanOrEqual(16);
-      expect(sum / upright.length, rel).toBeLessThan(1);
-      compared++;
+    } finally {
+      await Promise.all(decoders.map((d) => d.close()));
     }
-    expect(compared).toBeGreaterThanOrEqual(14);
-  }, 300_000);
+    expect(compared).toBeGreaterThanOrEqual(14 * FFMPEGS.length);
+  }, 600_000);
 
   it("leaves to libheif what it cannot decode for certain, saying why", async () => {
     const file = readFileSync(join(fx!, "osxphotos/IMG_4394.HEIC"));
@@ -67,7 +82,7 @@ describe.skipIf(!fx || !haveFfmpeg)("native HEIC decoding (ffmpeg) against libhe
     expect(nativeHeifPlan(tenBit)).toEqual({ unsupported: "not 8-bit colour HEVC" });
     // a file cut short: the tiles' data runs past the end
     expect(nativeHeifPlan(file.subarray(0, Math.floor(file.length / 2)))).toMatchObject({ unsupported: expect.stringMatching(/past the end/) });
-    expect(await decodeHeifNative("ffmpeg", tenBit)).toEqual({ unsupported: "not 8-bit colour HEVC" });
+    expect(await decodeHeifNative(FFMPEGS[0]!, tenBit)).toEqual({ unsupported: "not 8-bit colour HEVC" });
   });
 
   it("falls back to libheif when ffmpeg fails, and stops asking a broken ffmpeg", async () => {

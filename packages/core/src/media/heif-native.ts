@@ -195,7 +195,7 @@ function ffmpegArgs(p: NativePlan, out: string): string[] {
   const scale = `scale=in_color_matrix=${p.matrix}:in_range=${p.range}:out_range=full:flags=neighbor+accurate_rnd+full_chroma_int,format=rgb24`;
   const even = p.width % 2 === 0 && p.height % 2 === 0;
   const vf = even ? grid + crop + UPRIGHT[p.irot] + scale : `${grid + scale},${crop}${UPRIGHT[p.irot].replace(/,$/, "")}`.replace(/,$/, "");
-  return ["-hide_banner", "-v", "error", "-nostdin", "-f", "hevc", "-i", "pipe:0", "-vf", vf, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", out];
+  return ["-hide_banner", "-v", "error", "-nostdin", "-threads", "1", "-f", "hevc", "-i", "pipe:0", "-vf", vf, "-filter_threads", "1", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", out];
 }
 
 let outputs = 0;
