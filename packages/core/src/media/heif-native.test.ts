@@ -1,10 +1,12 @@
 // The native HEIC decoder (ffmpeg's libavcodec) against libheif wasm, on every real HEIC
 // fixture: the same size and orientation (irot applied by ffmpeg), pixels at most a few levels apart (chroma rounding),
 // and every file it cannot decode for certain left to libheif with the reason.
-import { readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasTool, realFixtures } from "../../../../test/support.js";
+import { hasTool, realFixtures, repoRoot } from "../../../../test/support.js";
 import { decodePrimary } from "./heif-decode.js";
 import { decodeHeifNative, nativeHeifPlan } from "./heif-native.js";
 import { HeifDecoder } from "./heif-pool.js";
@@ -98,4 +100,22 @@ describe.skipIf(!fx || !haveFfmpeg)("native HEIC decoding (ffmpeg) against libhe
       await broken.close();
     }
   }, 120_000);
+
+  it("removes what a killed process left in the temp folder, and leaves nothing itself", async () => {
+    // a process that is gone (it exited; a SIGKILL leaves the same) and its raw image
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const left = join(tmpdir(), `archive-heif-${dead}-test`);
+    mkdirSync(left, { recursive: true });
+    writeFileSync(join(left, "1.rgb"), Buffer.alloc(1000));
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", `
+      import { readFileSync } from "node:fs";
+      import { decodeHeifNative } from ${JSON.stringify(join(repoRoot(), "packages/core/dist/index.js"))};
+      const d = await decodeHeifNative(${JSON.stringify(FFMPEGS[0])}, readFileSync(${JSON.stringify(join(fx!, "osxphotos/IMG_0102.HEIC"))}));
+      console.log(d.width, d.height);
+    `], { encoding: "utf8" });
+    expect(child.stdout.trim(), child.stderr).toBe("2320 3088");
+    expect(existsSync(left)).toBe(false);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`archive-heif-${child.pid}-`))).toEqual([]);
+  }, 120_000);
 });
+

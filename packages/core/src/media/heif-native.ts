@@ -8,6 +8,7 @@
 // falls back to libheif wasm. The result is upright (irot applied), as libheif's would be.
 import type { Box } from "./boxes.js";
 import { findMetaBox, parseMetaBoxes, type Extent, type MetaBoxes } from "./heif.js";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,6 +200,38 @@ function ffmpegArgs(p: NativePlan, out: string): string[] {
 }
 
 let outputs = 0;
+let privateDir: string | null = null;
+
+/**
+ * A folder of our own in the OS temp folder (mode 0700, made once per process, removed at exit;
+ * those of killed processes are removed by the next one): a predictable name in /tmp itself
+ * could be a link someone else planted, and ffmpeg's `-y` would write through it.
+ */
+function outputDir(): string {
+  if (privateDir) return privateDir;
+  removeDeadOwners();
+  const dir = mkdtempSync(join(tmpdir(), `archive-heif-${process.pid}-`));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return (privateDir = dir);
+}
+
+/** The folders of processes that were killed (no exit handler ran): a raw image each may be left there. */
+function removeDeadOwners(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^archive-heif-(\d+)-/.exec(name)?.[1];
+    if (!pid || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") continue; // alive (EPERM: someone else's)
+      try {
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      } catch {
+        // not ours to remove
+      }
+    }
+  }
+}
 
 /** The primary image decoded natively: upright (irot applied), interleaved RGB. */
 export interface NativeDecoded {
@@ -211,8 +244,8 @@ export interface NativeDecoded {
 /**
  * Decode `file`'s primary image with ffmpeg, or return the reason it is left to libheif wasm.
  * A decode that does not give the whole image rejects (the caller falls back, and libheif's
- * verdict on a damaged file is the one reported). The raw image passes through a file in the OS
- * temp folder, removed at once.
+ * verdict on a damaged file is the one reported). The raw image passes through a file in a
+ * private folder in the OS temp folder, removed at once.
  */
 export async function decodeHeifNative(ffmpeg: string, file: Buffer, timeoutMs = 120_000): Promise<NativeDecoded | { unsupported: string }> {
   const t0 = performance.now();
@@ -220,7 +253,7 @@ export async function decodeHeifNative(ffmpeg: string, file: Buffer, timeoutMs =
   if ("unsupported" in plan) return plan;
   const [width, height] = plan.irot === 90 || plan.irot === 270 ? [plan.height, plan.width] : [plan.width, plan.height];
   const expected = width * height * 3;
-  const out = join(tmpdir(), `archive-heif-${process.pid}-${++outputs}.rgb`);
+  const out = join(outputDir(), `${++outputs}.rgb`);
   try {
     await execFilter(ffmpeg, ffmpegArgs(plan, out), plan.stream, { timeoutMs, maxOutput: 64 * 1024 });
     const data = Buffer.allocUnsafeSlow(expected);
