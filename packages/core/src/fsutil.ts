@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync, rmSync } from "node:fs";
 import { mkdir, open, rename, rm, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { writeError } from "./errors.js";
@@ -59,4 +60,37 @@ async function syncFile(path: string): Promise<void> {
 export async function setMtime(path: string, ms: number): Promise<void> {
   const d = new Date(ms);
   await utimes(path, d, d);
+}
+
+/**
+ * Remove the entries of `dir` that a process which no longer exists left behind: names that
+ * carry their owner's pid (`<word>-<pid>-...`, e.g. a zip member's temp copy, a raw image). A
+ * SIGKILL runs no clean-up, and such a copy can be a video of gigabytes. Processes still alive
+ * (also another user's: EPERM) keep theirs; what cannot be removed is left. Returns how many went.
+ */
+export function removeDeadProcessFiles(dir: string, prefix = /^[a-z]+-(\d+)-/): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0; // no folder yet
+  }
+  let removed = 0;
+  for (const name of names) {
+    const pid = Number(prefix.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // alive
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") continue; // alive, someone else's
+    }
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // not ours to remove
+    }
+  }
+  return removed;
 }

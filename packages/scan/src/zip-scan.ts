@@ -8,7 +8,7 @@ import { open, mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { Catalog, ExifTool, ItemRecord, ZipMember } from "@archive/core";
-import { HashPool, WorkerError, forEachLimit, looksLikeZip, reasonOf, recordContentHash, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
+import { HashPool, WorkerError, forEachLimit, looksLikeZip, reasonOf, recordContentHash, removeDeadProcessFiles, scannedItem, setItemLocation, writeScanBatch, ZipPart } from "@archive/core";
 import { memoryBytes, readItem, type ItemBytes } from "./read.js";
 
 /** What scanning one zip needs from the scan in progress. */
@@ -71,6 +71,7 @@ const join2 = (a: string, b: string) => (a ? `${a}/${b}` : b);
 export async function scanZipPart(o: ZipScanOptions): Promise<ZipScanCounts> {
   const counts: ZipScanCounts = { files: 0, bytes: 0, read: 0, unchanged: 0 };
   await mkdir(o.tmpDir, { recursive: true });
+  removeDeadProcessFiles(o.tmpDir); // member copies a killed plan left behind
   let part: ZipPart;
   try {
     part = await ZipPart.open(o.zip);

@@ -8,11 +8,12 @@
 // falls back to libheif wasm. The result is upright (irot applied), as libheif's would be.
 import type { Box } from "./boxes.js";
 import { findMetaBox, parseMetaBoxes, type Extent, type MetaBoxes } from "./heif.js";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFilter } from "../exec.js";
+import { removeDeadProcessFiles } from "../fsutil.js";
 
 /** How to decode the primary image natively, or why not. */
 export interface NativePlan {
@@ -209,28 +210,10 @@ let privateDir: string | null = null;
  */
 function outputDir(): string {
   if (privateDir) return privateDir;
-  removeDeadOwners();
+  removeDeadProcessFiles(tmpdir(), /^archive-heif-(\d+)-/);
   const dir = mkdtempSync(join(tmpdir(), `archive-heif-${process.pid}-`));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return (privateDir = dir);
-}
-
-/** The folders of processes that were killed (no exit handler ran): a raw image each may be left there. */
-function removeDeadOwners(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const pid = /^archive-heif-(\d+)-/.exec(name)?.[1];
-    if (!pid || Number(pid) === process.pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") continue; // alive (EPERM: someone else's)
-      try {
-        rmSync(join(tmpdir(), name), { recursive: true, force: true });
-      } catch {
-        // not ours to remove
-      }
-    }
-  }
 }
 
 /** The primary image decoded natively: upright (irot applied), interleaved RGB. */

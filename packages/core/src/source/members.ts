@@ -4,6 +4,7 @@
 // .archive/tmp and deleted when the job is done.
 import { mkdir, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
+import { removeDeadProcessFiles } from "../fsutil.js";
 import { ZipPart, type ZipMember } from "./zip.js";
 
 /** A catalogued member: the zip file, the nested zip's member path or null, the member path. */
@@ -23,6 +24,7 @@ let counter = 0;
 /** Open zips of a run, by path; close() in `finally`. */
 export class ZipMembers {
   private readonly open = new Map<string, Promise<OpenZip>>();
+  private swept = false;
   constructor(private readonly tmpDir: string) {}
 
   /**
@@ -31,7 +33,11 @@ export class ZipMembers {
    */
   async withFile<T>(loc: MemberLocation, fn: (path: string, sha256: string) => Promise<T>): Promise<T> {
     const { part, member } = await this.find(loc);
-    await mkdir(this.tmpDir, { recursive: true });
+    if (!this.swept) {
+      await mkdir(this.tmpDir, { recursive: true });
+      removeDeadProcessFiles(this.tmpDir); // copies a killed run left behind
+      this.swept = true;
+    }
     const tmp = join(this.tmpDir, `job-${process.pid}-${++counter}${extname(member.path).slice(0, 16)}`);
     try {
       const { sha256 } = await part.extractTo(member, tmp);
