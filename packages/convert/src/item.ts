@@ -1,9 +1,11 @@
 import { posix, basename } from "node:path";
 import {
+  HeifDecodeError,
   insideWorkspace,
   isDiskFull,
   isFatalWriteError,
   jobOf,
+  markItemUnreadable,
   reasonOf,
   writeError,
   type ConvertItemRow,
@@ -141,6 +143,8 @@ async function place(ctx: RunContext, it: ConvertItemRow, action: Written["actio
     if (isDiskFull(err) || (await nearlyFull(ctx.root))) {
       throw writeError(Object.assign(new Error(reasonOf(err)), { code: "ENOSPC" }), insideWorkspace(ctx.root, outRel));
     }
+    // damaged image data is the source's own state: unresolved (acceptable) like a file plan could not read
+    if (err instanceof HeifDecodeError && err.code === "DAMAGED") markItemUnreadable(ctx.catalog, it.id, reasonOf(err), it.size, it.mtime_ms);
     fail(ctx, it, prev, reasonOf(err), action);
     return undefined;
   }

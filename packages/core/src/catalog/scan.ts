@@ -64,3 +64,13 @@ export function itemErrors(cat: Catalog, sourceId: number): IterableIterator<{ p
     .stmt("SELECT rel_path AS path, error AS reason FROM items WHERE source_id = ? AND error IS NOT NULL AND missing = 0 ORDER BY rel_path")
     .iterate(sourceId) as IterableIterator<{ path: string; reason: string }>;
 }
+
+/**
+ * Record that an item turned out unreadable after the scan (convert found its image data
+ * damaged): from now on it is unresolved like a file plan could not read, named in every summary
+ * until fixed and planned again or accepted with --accept-unreadable. Only while the file is
+ * still the one catalogued (size and mtime).
+ */
+export function markItemUnreadable(cat: Catalog, itemId: number, reason: string, size: number, mtimeMs: number): boolean {
+  return cat.stmt("UPDATE items SET error = ? WHERE id = ? AND size = ? AND mtime_ms = ? AND error IS NULL").run(reason, itemId, size, mtimeMs).changes === 1;
+}

@@ -11,7 +11,7 @@ function libheif(): any {
 }
 
 /** The decoder's verdicts on a file (a read error keeps its errno code instead). */
-export const HEIF_DECODE_CODES = ["EMPTY", "PARSE", "TRUNCATED", "NO_PRIMARY", "DECODE", "SIZE_MISMATCH", "USAGE"] as const;
+export const HEIF_DECODE_CODES = ["EMPTY", "PARSE", "TRUNCATED", "NO_PRIMARY", "DECODE", "SIZE_MISMATCH", "USAGE", "DAMAGED"] as const;
 export type HeifDecodeCode = (typeof HEIF_DECODE_CODES)[number];
 
 /** A decode failure with a stable code (HEIF_DECODE_CODES). */

@@ -12,7 +12,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ArchiveError } from "../errors.js";
 import { execFilter } from "../exec.js";
+import { HeifDecodeError } from "./heif-decode.js";
 import { removeDeadProcessFiles } from "../fsutil.js";
 
 /** How to decode the primary image natively, or why not. */
@@ -38,6 +40,11 @@ class Unsupported extends Error {}
 
 const no = (why: string): never => {
   throw new Unsupported(why);
+};
+
+/** The image data itself is broken (not a feature we leave to libheif): the file is damaged. */
+const damaged = (why: string): never => {
+  throw new HeifDecodeError("DAMAGED", `damaged HEVC image data: ${why}`);
 };
 
 /** The properties of an item, by box type (first of each). */
@@ -97,7 +104,7 @@ function annexB(b: Buffer, hvcC: Box, data: Buffer, previous: Buffer | null, out
       p += 3;
       for (let j = 0; j < n; j++) {
         const len = config.readUInt16BE(p);
-        if (p + 2 + len > config.length) no("damaged hvcC");
+        if (p + 2 + len > config.length) damaged("a parameter set runs past the end of its hvcC box");
         out.push(START, config.subarray(p + 2, p + 2 + len));
         p += 2 + len;
       }
@@ -105,9 +112,9 @@ function annexB(b: Buffer, hvcC: Box, data: Buffer, previous: Buffer | null, out
   }
   const size = (config[21]! & 3) + 1;
   for (let q = 0; q < data.length; ) {
-    if (q + size > data.length) no("damaged tile data");
+    if (q + size > data.length) damaged(`a tile's NAL unit lengths do not add up to its ${data.length} bytes`);
     const len = data.readUIntBE(q, size);
-    if (len === 0 || q + size + len > data.length) no("damaged tile data");
+    if (len === 0 || q + size + len > data.length) damaged(`a tile's NAL unit lengths do not add up to its ${data.length} bytes`);
     out.push(START, data.subarray(q + size, q + size + len));
     q += size + len;
   }
@@ -173,7 +180,8 @@ export function nativeHeifPlan(file: Buffer): NativePlan | { unsupported: string
   try {
     return planOf(file);
   } catch (err) {
-    if (err instanceof Unsupported || err instanceof RangeError) return { unsupported: err.message };
+    if (err instanceof Unsupported) return { unsupported: err.message };
+    if (err instanceof RangeError) damaged(`the HEIF structure points outside its boxes (${err.message})`);
     throw err;
   }
 }
@@ -197,7 +205,7 @@ function ffmpegArgs(p: NativePlan, out: string): string[] {
   const scale = `scale=in_color_matrix=${p.matrix}:in_range=${p.range}:out_range=full:flags=neighbor+accurate_rnd+full_chroma_int,format=rgb24`;
   const even = p.width % 2 === 0 && p.height % 2 === 0;
   const vf = even ? grid + crop + UPRIGHT[p.irot] + scale : `${grid + scale},${crop}${UPRIGHT[p.irot].replace(/,$/, "")}`.replace(/,$/, "");
-  return ["-hide_banner", "-v", "error", "-nostdin", "-threads", "1", "-f", "hevc", "-i", "pipe:0", "-vf", vf, "-filter_threads", "1", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", out];
+  return ["-hide_banner", "-v", "error", "-nostdin", "-threads", "1", "-err_detect", "explode", "-xerror", "-f", "hevc", "-i", "pipe:0", "-vf", vf, "-filter_threads", "1", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", out];
 }
 
 let outputs = 0;
@@ -214,6 +222,16 @@ function outputDir(): string {
   const dir = mkdtempSync(join(tmpdir(), `archive-heif-${process.pid}-`));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return (privateDir = dir);
+}
+
+/**
+ * What ffmpeg's HEVC decoder said about the data, when the failure is that: its `[hevc @ ...]`
+ * lines or "Error while decoding"/"Invalid data" (with `-err_detect explode -xerror` any damage
+ * it notices ends the run). Null for every other failure (the caller then tries libheif).
+ */
+function decodeComplaint(message: string): string | null {
+  if (!/\[hevc @|Error while decoding|Invalid data found/.test(message)) return null;
+  return message.replace(/^[^:]*: /, "").replace(/\[hevc @ 0x[0-9a-f]+\] /g, "").slice(0, 300);
 }
 
 /** The primary image decoded natively: upright (irot applied), interleaved RGB. */
@@ -238,7 +256,11 @@ export async function decodeHeifNative(ffmpeg: string, file: Buffer, timeoutMs =
   const expected = width * height * 3;
   const out = join(outputDir(), `${++outputs}.rgb`);
   try {
-    await execFilter(ffmpeg, ffmpegArgs(plan, out), plan.stream, { timeoutMs, maxOutput: 64 * 1024 });
+    await execFilter(ffmpeg, ffmpegArgs(plan, out), plan.stream, { timeoutMs, maxOutput: 64 * 1024 }).catch((err: unknown) => {
+      // the decoder's own complaint about the data (not a missing tool, a timeout or a full disk)
+      const why = err instanceof ArchiveError ? decodeComplaint(err.message) : null;
+      throw why ? new HeifDecodeError("DAMAGED", `damaged HEVC image data: ffmpeg: ${why}`) : err;
+    });
     const data = Buffer.allocUnsafeSlow(expected);
     const fh = await open(out, "r");
     try {

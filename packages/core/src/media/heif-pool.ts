@@ -34,6 +34,8 @@ const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLe
  * With `ffmpeg`, the primary image's pixels are decoded natively (heif-native.ts: libavcodec,
  * about twice as fast as the wasm decoder) while libheif reads everything else (metadata, ICC,
  * irot, the gain map) without decoding them; what the native path declines, libheif decodes.
+ * Image data that ffmpeg finds damaged fails the file (HeifDecodeError "DAMAGED"): libheif's
+ * decoder conceals such errors and would give a broken picture.
  */
 export class HeifDecoder {
   private readonly pool: WorkerPool<HeifTask, WorkerDecoded>;
@@ -85,6 +87,8 @@ export class HeifDecoder {
     const task: HeifTask = { src, pixels: false, ...(options.extras ? { extras: options.extras } : {}) };
     const [meta, pixels] = await Promise.allSettled([this.run(task, options.signal), readFile(src).then((b) => decodeHeifNative(ffmpeg, b))]);
     if (meta.status === "rejected") throw meta.reason; // libheif's verdict on a damaged file
+    // damaged image data is the file's verdict: libheif would hide it (it conceals decode errors)
+    if (pixels.status === "rejected" && pixels.reason instanceof HeifDecodeError && pixels.reason.code === "DAMAGED") throw pixels.reason;
     if (pixels.status === "rejected") {
       if (++this.nativeFailures >= 3 && !this.nativeWorked) this.ffmpeg = null;
       return this.decline(`native decode failed: ${(pixels.reason as Error).message.split("\n")[0]}`);
