@@ -5,9 +5,12 @@
 //
 // The rule: an output holds some content (SHA-256 and size). The present, not-deleted items of
 // Apple export parts that hold the same content are its candidates; of those, the items of the
-// newest export (sources.plan_gen: the parts planned together) decide: favorite or hidden when
-// any of them is, and the union of their albums, memories and shared albums. An output whose
-// content no present export item holds keeps what it was written with.
+// newest export decide: favorite or hidden when any of them is, and the union of their albums,
+// memories and shared albums. "Newest" is the export's own date, not the order parts were
+// planned in: the day of a part's newest member (Apple stamps every member with the export's
+// time), so the parts of one export (made the same day) count together, and an older export
+// planned later never takes back what a newer one set. An output whose content no present export
+// item holds keeps what it was written with.
 import type { Catalog } from "./db.js";
 import type { CollectionKind } from "./export.js";
 import { itemCsvCapture } from "./export.js";
@@ -24,21 +27,28 @@ export interface OutputOrganisation {
 }
 
 /**
- * Mark the sources this plan catalogued for the first time as one export generation (the next
- * number). Called once per plan, after its scans: the parts given to one `archive plan` are one export.
+ * After a plan's scans: number the sources it catalogued for the first time (`plan_gen`, the
+ * next number: which plan brought them) and date every export part by its newest member's day.
  */
 export function stampPlanGeneration(cat: Catalog): number {
   const { next } = cat.stmt("SELECT coalesce(max(plan_gen), 0) + 1 AS next FROM sources").get() as { next: number };
-  return cat.stmt("UPDATE sources SET plan_gen = ? WHERE plan_gen IS NULL").run(next).changes;
+  const added = cat.stmt("UPDATE sources SET plan_gen = ? WHERE plan_gen IS NULL").run(next).changes;
+  cat
+    .stmt(
+      `UPDATE export_parts SET exported_day =
+         (SELECT max(i.mtime_ms) / 86400000 FROM items i WHERE i.export_part = export_parts.id AND i.missing = 0)`,
+    )
+    .run();
+  return added;
 }
 
-/** Export items holding the same content as `itemId` (itself included), newest export first; null generation = being planned now. */
+/** Export items holding the same content as `itemId` (itself included), of the newest export (by its day). */
 const CANDIDATES = `
   WITH h AS (SELECT id, sha256, size FROM items WHERE id = @item),
   cand AS (
-    SELECT i.id, i.favorite, i.hidden, coalesce(s.plan_gen, 9007199254740991) AS gen
-    FROM items i JOIN sources s ON s.id = i.source_id, h
-    WHERE i.missing = 0 AND i.deleted = 0 AND i.export_part IS NOT NULL
+    SELECT i.id, i.favorite, i.hidden, coalesce(p.exported_day, -1) AS gen
+    FROM items i JOIN export_parts p ON p.id = i.export_part, h
+    WHERE i.missing = 0 AND i.deleted = 0
       AND (i.id = h.id OR (h.sha256 IS NOT NULL AND i.sha256 = h.sha256 AND i.size = h.size))
   )
   SELECT id, favorite, hidden FROM cand WHERE gen = (SELECT max(gen) FROM cand)`;

@@ -264,6 +264,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sources ADD COLUMN plan_gen INTEGER;
   UPDATE sources SET plan_gen = 0;
   `,
+  // The day an export part was made (its newest member's timestamp: Apple stamps every member
+  // with the export's time), so the newest export decides, whichever order the parts are planned in.
+  `
+  ALTER TABLE export_parts ADD COLUMN exported_day INTEGER;
+  `,
 ];
 
 /** The current schema version this build writes. */
