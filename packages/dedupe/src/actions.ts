@@ -175,12 +175,27 @@ export function readQuarantineLog(workspace: string): LogEntry[] {
  * Replay the quarantine log backwards: move every quarantined file not yet restored back to its
  * place (never over an existing file), checking its SHA-256 against the log first.
  */
+/**
+ * The quarantine moves not undone yet, in log order. A restore undoes the latest move into the
+ * place it names: the same file can be quarantined, restored and quarantined again into the same
+ * place, and only replaying the log in order tells which move is still open.
+ */
+function stillQuarantined(entries: readonly LogEntry[]): Map<string, Extract<LogEntry, { op: "quarantine" }>> {
+  const open = new Map<string, Extract<LogEntry, { op: "quarantine" }>>();
+  for (const e of entries) {
+    if (e.op === "quarantine") {
+      open.delete(e.to); // re-inserted: keeps log order
+      open.set(e.to, e);
+    } else if (e.op === "restore") open.delete(e.from);
+  }
+  return open;
+}
+
 export async function restoreQuarantine(o: ActionOptions): Promise<ActionResult> {
   const res: ActionResult = { action: "restore", done: [], skipped: [], failed: [], bytes: 0 };
   const entries = readQuarantineLog(o.workspace);
-  const restored = new Set(entries.filter((e) => e.op === "restore").map((e) => (e as { from: string }).from));
   const log = join(o.workspace, QUARANTINE_LOG);
-  const todo = entries.filter((e): e is Extract<LogEntry, { op: "quarantine" }> => e.op === "quarantine" && !restored.has(e.to)).reverse();
+  const todo = [...stillQuarantined(entries).values()].reverse();
   for (const e of todo) {
     try {
       const from = insideWorkspace(o.workspace, e.to);

@@ -4,7 +4,7 @@
 // not taken from the report. (The CLI test dedupe-journalled.e2e.test.ts shows the same with
 // real JPEGs and their sidecars, through manifest and verify.)
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -92,6 +92,18 @@ describe("--quarantine never moves a journalled file", () => {
       const after = statSync(join(root, "converted/z.jpg"));
       expect([after.ino, after.mtimeMs, after.size]).toEqual([before.ino, before.mtimeMs, before.size]);
       expect(readFileSync(join(root, "converted/z.jpg")).equals(OUT)).toBe(true);
+
+      // quarantined again into the same place, restored again, three times (QA: the second restore
+      // said "restored 0 files" and left the copy in quarantine)
+      for (let round = 0; round < 3; round++) {
+        const again = await findArchiveDuplicates({ catalog: ws.catalog, workspace: root, keepPath: ["converted/z.jpg"] });
+        expect(quarantineDuplicates(again, { workspace: root, catalog: ws.catalog }).done.map((d) => d.path)).toEqual(["converted/z.jpg"]);
+        expect(existsSync(join(root, "converted/z.jpg"))).toBe(false);
+        const undo = await restoreQuarantine({ workspace: root, catalog: ws.catalog });
+        expect(undo.done.map((d) => d.path), `round ${round}`).toEqual(["converted/z.jpg"]);
+        expect(readFileSync(join(root, "converted/z.jpg")).equals(OUT)).toBe(true);
+        expect(readdirSync(join(root, ".archive/quarantine/converted"))).toEqual([]);
+      }
     } finally {
       ws.close();
     }
