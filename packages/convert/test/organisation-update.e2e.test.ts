@@ -68,6 +68,7 @@ describe.skipIf(!real || !haveExiftool)("a later export's organisation updates t
   const before: Record<string, Buffer> = {};
   let second: { code: number; json: { converted: number; copied: number; duplicates: number; organised: { path: string; now: string }[]; failed: unknown[] } };
   let dry: { code: number; stdout: string };
+  let afterPlan: (Listed & { reason?: string })[] = [];
 
   beforeAll(async () => {
     root = await tempDir("archive-org-update-");
@@ -88,6 +89,7 @@ describe.skipIf(!real || !haveExiftool)("a later export's organisation updates t
     const hid = { fav: "no", hidden: "yes" };
     const later = await exportPart(join(root, "june"), "b", [no, hid, hid], { Vacation: ["BEACH.jpeg"], Best: ["BEACH.jpeg", "GAIN.HEIC"] });
     expect((await runArchive(["plan", later, "-C", ws])).code).toBe(0);
+    afterPlan = (await listed(ws)).filter((x) => x.source.includes("/june/") && !x.source.endsWith(".csv"));
     dry = await runArchive(["convert", "-C", ws, "--dry-run"]);
     const r = await runArchive(["convert", "-C", ws, "--json"]);
     second = { code: r.code, json: JSON.parse(r.stdout) };
@@ -101,6 +103,14 @@ describe.skipIf(!real || !haveExiftool)("a later export's organisation updates t
     const paths = second.json.organised.map((o) => o.path).sort();
     expect(paths).toEqual([`${out["BEACH.jpeg"]}.xmp`, out["GAIN.HEIC"], ...(haveFfmpeg ? [out["CLIP.mov"]] : [])].sort());
     expect(second.json.organised.find((o) => o.path === out["GAIN.HEIC"])!.now).toBe("hidden, 1 album");
+  });
+
+  it("after planning the later export, list counts its copies of archived content as duplicates, not pending", () => {
+    expect(afterPlan.length).toBe(haveFfmpeg ? 3 : 2);
+    for (const x of afterPlan) {
+      expect(x.status, x.source).toBe("duplicate");
+      expect(x.reason).toMatch(/next convert/);
+    }
   });
 
   it("rewrites the copy's sidecar (not the copy): no rating, both albums", async () => {

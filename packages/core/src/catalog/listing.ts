@@ -2,7 +2,7 @@
 // Owner: the hand-off helper (issue 11). favorite/hidden/deleted and the collections (albums,
 // memories, shared albums) are the export reader's columns (issue 10, catalog/export.ts).
 import type { Catalog } from "./db.js";
-import { currentArchiveOf } from "./duplicates.js";
+import { archivedCopyOf, currentArchiveOf } from "./duplicates.js";
 import { EXPORT_CSV_REASON, exportCsvSql } from "./export.js";
 import { WORKSPACE_PLACE } from "./handoff.js";
 import { listProblemsAndUnreadable } from "./problems.js";
@@ -194,17 +194,21 @@ function decide(cat: Catalog, r: DecideRow): Outcome {
   if (r.deleted && r.job_status !== "done") return { status: "deleted", ...none, reason: "deleted in Apple Photos (Recently Deleted): not converted without --include-deleted" };
   if (r.job_status === "skipped") return { status: "excluded", ...none, reason: r.job_reason ?? "skipped" };
   if (r.job_status === "failed") return { status: "pending", ...none, reason: `conversion failed: ${r.job_reason ?? "no reason recorded"}` };
-  if (r.job_status === null) return { status: "pending", ...none, reason: "not converted yet" };
+  if (r.job_status === null) {
+    // a later export's copy of content already archived: a duplicate now, recorded so at the next convert
+    const copy = archivedCopyOf(cat, r.id);
+    if (!copy) return { status: "pending", ...none, reason: "not converted yet" };
+    return duplicateOutcome(cat, copy.itemId, copy.output, "same bytes as an archived item (recorded at the next convert)");
+  }
   const now = currentArchiveOf(cat, r.id);
   if (!now.archived) return { status: "pending", ...none, reason: now.reason };
   if (now.byItem === r.id) return { status: "archived", output: now.output, duplicateOf: null, reason: null };
-  const keeper = cat.stmt("SELECT s.root, i.rel_path FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?").get(now.byItem) as
+  return duplicateOutcome(cat, now.byItem, now.output, "same bytes as an archived item");
+}
+
+function duplicateOutcome(cat: Catalog, byItem: number, output: string | null, reason: string): Outcome {
+  const keeper = cat.stmt("SELECT s.root, i.rel_path FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?").get(byItem) as
     | { root: string; rel_path: string }
     | undefined;
-  return {
-    status: "duplicate",
-    output: now.output,
-    duplicateOf: keeper ? sourceOf(keeper.root, keeper.rel_path) : null,
-    reason: "same bytes as an archived item",
-  };
+  return { status: "duplicate", output, duplicateOf: keeper ? sourceOf(keeper.root, keeper.rel_path) : null, reason };
 }
