@@ -65,8 +65,11 @@ describe.skipIf(!real || !haveFfmpeg)("damaged HEIC image data", () => {
     expect(v.code, v.stdout).toBe(1);
     expect(v.stdout).toMatch(/garbled\.heic/);
     expect(v.stdout).toMatch(/zeroed\.heic/);
-    const again = await runArchive(["convert", "-C", ws, "--json"]);
+    const again = await runArchive(["convert", "-C", ws]);
     expect(again.code).toBe(1); // still unresolved: named, not new
+    expect(again.stdout).toMatch(/garbled\.heic/);
+    expect(again.stdout).not.toMatch(/Next: archive verify\n/);
+    expect(again.stdout).toMatch(/Next: look at what is named above/);
     const accepted = await runArchive(["verify", "-C", ws, "--complete", "--accept-unreadable"]);
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
     expect(accepted.stdout).toMatch(/damaged HEVC image data/);

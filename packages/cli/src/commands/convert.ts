@@ -101,7 +101,7 @@ replaces an output. A HEIF with more than one image also keeps its byte-exact or
         if (manifest) {
           ctx.out(`Manifest: ${manifest.files} files in ${manifest.manifest} (${manifest.added} new from the job journal, ${manifest.hashed} re-read, ${manifest.cached} confirmed by the hash cache)`);
           for (const f of manifest.failures) ctx.err(`Fixity FAILED ${JSON.stringify(f.path)}: ${f.reason}`);
-          ctx.out(nextStep(result));
+          ctx.out(nextStep(result, attention || manifest.failures.length > 0));
         }
       }
       // 1: something to look at happened in this run or is still open (failed, fixity, pending, unresolved)
@@ -116,10 +116,14 @@ replaces an output. A HEIF with more than one image also keeps its byte-exact or
 export default command;
 
 /** What to do next: verify, unless items still wait (then what makes them convert comes first). */
-export function nextStep(r: Pick<ConvertResult, "pending">): string {
-  if (!r.pending.length) return "Next: archive verify";
+export function nextStep(r: Pick<ConvertResult, "pending">, attention = false): string {
   const n = r.pending.length;
-  return `Next: ${n} ${n === 1 ? "item waits" : "items wait"} (reasons above): fix that, run archive convert again, then archive verify`;
+  if (n) return `Next: ${n} ${n === 1 ? "item waits" : "items wait"} (reasons above): fix that, run archive convert again, then archive verify`;
+  // the same judgement as the exit code: something named above is still open
+  if (attention) {
+    return "Next: look at what is named above (fix it and run archive plan and archive convert again, --redo a damaged output, or accept a lost source with archive verify --accept-unreadable)";
+  }
+  return "Next: archive verify";
 }
 
 /** What --redo replaced: the bytes found (damaged) and the hash the journal had recorded. */
