@@ -1,5 +1,5 @@
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import type { Readable } from "node:stream";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { ArchiveError } from "./errors.js";
 import { dieWithParent, noteChild } from "./children.js";
 import { toolExists } from "./which.js";
@@ -28,7 +28,7 @@ export interface ExecOptions {
   onStdout?: (chunk: Buffer) => void;
 }
 
-const running = new Set<import("node:child_process").ChildProcess>();
+const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -65,14 +65,17 @@ function settle(result: ExecResult, options: ExecOptions): ArchiveError | null {
   return null;
 }
 
-function spawnTool(command: string, args: readonly string[], options: ExecOptions): ChildProcessByStdio<null, Readable, Readable> {
+/** Start a tool that dies with us, tracked for the exit hook and the child log; stdin piped only when asked. */
+function spawnTool(command: string, args: readonly string[], options: Pick<ExecOptions, "cwd">): ChildProcessByStdio<null, Readable, Readable>;
+function spawnTool(command: string, args: readonly string[], options: Pick<ExecOptions, "cwd">, stdin: "pipe"): ChildProcessByStdio<Writable, Readable, Readable>;
+function spawnTool(command: string, args: readonly string[], options: Pick<ExecOptions, "cwd">, stdin: "ignore" | "pipe" = "ignore"): ChildProcess {
   const started = dieWithParent(command, args);
   const child = spawn(started.command, started.args, {
     shell: false,
     detached: false,
     cwd: options.cwd,
     env: { ...process.env, LANG: "C", LC_ALL: "C" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
   running.add(child);
   noteChild(child.pid, command);
@@ -145,10 +148,7 @@ export function execTool(command: string, args: readonly string[], options: Exec
 export function execFilter(command: string, args: readonly string[], input: Buffer, options: { timeoutMs?: number; maxOutput: number }): Promise<Buffer> {
   installExitHook();
   return new Promise<Buffer>((resolvePromise, reject) => {
-    const started = dieWithParent(command, args);
-    const child = spawn(started.command, started.args, { shell: false, env: { ...process.env, LANG: "C", LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
-    running.add(child);
-    noteChild(child.pid, command);
+    const child = spawnTool(command, args, {}, "pipe");
     // the output goes straight into one buffer of the size allowed (no list of chunks to join)
     const out = Buffer.allocUnsafeSlow(options.maxOutput);
     let len = 0;
