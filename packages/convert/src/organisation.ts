@@ -43,12 +43,12 @@ function writtenKey(p: Params): string {
 
 function describe(o: ItemOrganisationXmp | null): string {
   if (!o) return "nothing";
-  const n = (kind: string, word: string) => {
+  const n = (kind: string, one: string, many: string) => {
     const c = o.collections.filter((x) => x.kind === kind).length;
-    return c ? `${c} ${word}${c > 1 ? "s" : ""}` : "";
+    return c ? `${c} ${c > 1 ? many : one}` : "";
   };
-  const parts = [o.favorite ? "favorite" : "", o.hidden ? "hidden" : "", n("album", "album"), n("memory", "memory"), n("shared", "shared album")];
-  return parts.filter(Boolean).join(", ").replace("memorys", "memories") || (o.csvDate ? "the export's date" : "nothing");
+  const parts = [o.favorite ? "favorite" : "", o.hidden ? "hidden" : "", n("album", "album", "albums"), n("memory", "memory", "memories"), n("shared", "shared album", "shared albums")];
+  return parts.filter(Boolean).join(", ") || (o.csvDate ? "the export's date" : "nothing");
 }
 
 type Kind = "jpeg" | "video" | "sidecar" | null;

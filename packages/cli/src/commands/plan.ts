@@ -9,7 +9,7 @@ import {
   isInside,
   latestCalibration,
   ledgerLine,
-  stampPlanGeneration,
+  stampExportDays,
   startRun,
   type Calibration,
   type ExifTool,
@@ -59,8 +59,8 @@ Without SOURCE, re-scans the sources recorded in the workspace.`,
       if (!sources.length) throw new ArchiveError("E_USAGE", "no SOURCE given and none recorded in this workspace: archive plan SOURCE");
       checkSources(ws, sources);
       const scan = await scanAll(ctx, ws, sources, exiftool);
-      // the parts this plan catalogued first are one export: the newest export decides organisation
-      stampPlanGeneration(ws.catalog);
+      // export parts dated by their members: the newest export decides the outputs' organisation
+      stampExportDays(ws.catalog);
       if (values["keep-originals"] === true) ws.config.keepOriginals = true;
       ws.saveConfig();
       ctx.progress.clear();

@@ -26,20 +26,14 @@ export interface OutputOrganisation {
   csvDate: CaptureTime | null;
 }
 
-/**
- * After a plan's scans: number the sources it catalogued for the first time (`plan_gen`, the
- * next number: which plan brought them) and date every export part by its newest member's day.
- */
-export function stampPlanGeneration(cat: Catalog): number {
-  const { next } = cat.stmt("SELECT coalesce(max(plan_gen), 0) + 1 AS next FROM sources").get() as { next: number };
-  const added = cat.stmt("UPDATE sources SET plan_gen = ? WHERE plan_gen IS NULL").run(next).changes;
+/** After a plan's scans: date every export part by its newest member's day (what "newest export" means). */
+export function stampExportDays(cat: Catalog): void {
   cat
     .stmt(
       `UPDATE export_parts SET exported_day =
          (SELECT max(i.mtime_ms) / 86400000 FROM items i WHERE i.export_part = export_parts.id AND i.missing = 0)`,
     )
     .run();
-  return added;
 }
 
 /** Export items holding the same content as `itemId` (itself included), of the newest export (by its day). */

@@ -257,9 +257,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX kept_outputs_item ON kept_outputs(item_id);
   CREATE UNIQUE INDEX kept_outputs_output ON kept_outputs(lower(output_rel));
   `,
-  // Which plan first catalogued a source (1, 2, ...): the parts planned together form one
-  // export, and the newest export that holds an item's content decides the organisation
-  // (favorite, hidden, albums) written into its output. Sources from before: generation 0.
+  // Which plan first catalogued a source: a first answer to "which export is newest", replaced
+  // by the next migration's export_parts.exported_day (planning order is not export order).
+  // Nothing reads or writes it any more; kept so the migration count of existing catalogs holds.
   `
   ALTER TABLE sources ADD COLUMN plan_gen INTEGER;
   UPDATE sources SET plan_gen = 0;
